@@ -1,0 +1,34 @@
+"""Draw a digit, get the top-k classes: `python app.py [--model F] [--share] [--host H] [--port P] [--top-k K]`.
+
+Works with no arguments, as a Hugging Face Space runs it. TensorFlow-free.
+"""
+import argparse
+import os
+import sys
+
+from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
+from demo.ui import build_app
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--model", default=str(DEFAULT_MODEL), help="ONNX model following the digit contract")
+    p.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
+    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                   help="address to listen on (0.0.0.0 for every interface)")
+    p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
+    p.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}",
+                   help="how many digits to show")
+    args = p.parse_args(argv)
+    try:
+        classifier = Classifier(args.model)
+    except ModelError as e:
+        sys.exit(f"error: {e}")
+    app = build_app(classifier, top_k=args.top_k)
+    app.queue(default_concurrency_limit=2)
+    app.launch(server_name=args.host, server_port=args.port, share=args.share)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""TensorFlow-free inference: preprocessing, the ONNX classifier and the Gradio app."""

@@ -1,0 +1,67 @@
+"""The ONNX model behind every entry point: one onnxruntime session, contract-checked, warmed up."""
+import json
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+
+from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, NUM_CLASSES, OUTPUT_NAME
+from demo.preprocess import prepare
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_MODEL = ROOT / "models" / "mnist-resnet50v2.onnx"
+HOW_TO_GET = "train and export one (`python -m train` then `python -m export`) or restore models/ from git"
+
+
+class ModelError(Exception):
+    """A model file that is missing, unreadable or breaks the contract; one sentence for people."""
+
+
+class Classifier:
+    """Load once, share across requests: onnxruntime's `run` is thread-safe."""
+
+    def __init__(self, path=DEFAULT_MODEL, threads=0):
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ModelError(f"Model file {self.path} does not exist; {HOW_TO_GET}.")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        try:
+            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+        except Exception as e:
+            raise ModelError(f"Model file {self.path} is not a readable ONNX model ({str(e).strip()[:200]}); "
+                             f"{HOW_TO_GET}.") from None
+        self._check_contract()
+        self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
+        self.labels = json.loads(self.metadata["labels"]) if "labels" in self.metadata else LABELS
+        self.predict_batch(np.zeros((1, *INPUT_SHAPE), np.float32))  # warm-up: first call allocates
+
+    def _check_contract(self):
+        inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
+        problems = []
+        if len(inputs) != 1 or inputs[0].name != INPUT_NAME or inputs[0].type != "tensor(float)" \
+                or list(inputs[0].shape[1:]) != list(INPUT_SHAPE):
+            got = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs)
+            problems.append(f"input should be '{INPUT_NAME}' float [N, {', '.join(map(str, INPUT_SHAPE))}], got {got}")
+        if not outputs or outputs[0].name != OUTPUT_NAME or outputs[0].type != "tensor(float)" \
+                or outputs[0].shape[-1] != NUM_CLASSES:
+            got = ", ".join(f"{o.name} {o.type} {o.shape}" for o in outputs)
+            problems.append(f"output should be '{OUTPUT_NAME}' float [N, {NUM_CLASSES}], got {got}")
+        if problems:
+            raise ModelError(f"Model file {self.path} does not follow the digit model contract "
+                             f"({'; '.join(problems)}); {HOW_TO_GET}.")
+
+    def predict_batch(self, x):
+        """Contract input [N, 32, 32, 1] float32 -> probabilities [N, 10]."""
+        x = np.ascontiguousarray(x, dtype=np.float32)
+        return self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+
+    def top_k(self, probabilities, k=3):
+        """One row of probabilities -> {label: confidence} of the k most likely digits."""
+        order = np.argsort(probabilities)[::-1][:k]
+        return {self.labels[i]: float(probabilities[i]) for i in order}
+
+    def classify(self, value, k=3):
+        """Sketchpad value / image / array -> ({label: confidence}, the 28x28 digit the model saw)."""
+        x, digit = prepare(value)
+        return self.top_k(self.predict_batch(x)[0], k), digit

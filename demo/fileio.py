@@ -1,0 +1,38 @@
+"""Atomic writes: a reader never sees a half-written file, whatever kills the writer."""
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@contextlib.contextmanager
+def atomic_path(dest, suffix=""):
+    """Yield a temp path beside `dest`; rename it over `dest` only if the block succeeds.
+    `suffix` keeps an extension that a writer insists on (Keras wants '.keras')."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".tmp" + suffix)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the file the usual mode
+        os.replace(tmp, dest)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def write_text(dest, text):
+    with atomic_path(dest) as tmp:
+        tmp.write_text(text)
+
+
+def write_json(dest, obj):
+    write_text(dest, json.dumps(obj, indent=2) + "\n")

@@ -1,0 +1,110 @@
+"""From whatever a person gives us (a Sketchpad value, an image, an array) to the model's input.
+
+Every entry point (app, Python API, command line, benchmarks, tests) goes through
+`prepare`, so a drawing is always turned into MNIST geometry the same way:
+ink map -> crop to the ink -> longer side to 20 px, aspect kept -> centre of
+mass at the centre of 28x28 -> the contract's padding to 32x32.
+"""
+import numpy as np
+from PIL import Image
+
+from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
+
+INK_THRESHOLD = 0.15   # fraction of the strongest ink that still counts as a stroke when cropping
+MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
+
+
+class EmptyDrawing(ValueError):
+    """Nothing to classify; the message is for the person at the canvas."""
+
+
+def _as_array(image):
+    if image is None:
+        return None
+    if isinstance(image, Image.Image):
+        if image.mode not in ("L", "RGB", "RGBA"):
+            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
+        return np.asarray(image)
+    if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
+        with Image.open(image) as im:
+            return _as_array(im)
+    return np.asarray(image)
+
+
+def ink_map(image):
+    """Any image -> float32 [H, W] in [0, 1], 1 = ink. Transparent backgrounds use alpha as ink;
+    opaque ones measure how far each pixel is from the background colour, so dark-on-light,
+    light-on-dark and coloured ink all work."""
+    a = _as_array(image)
+    if a is None or a.size == 0:
+        raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+    if a.ndim == 3 and a.shape[2] == 1:
+        a = a[..., 0]
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
+        raise ValueError(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)}.")
+    floats_in_unit_range = a.dtype.kind == "f" and np.nanmax(a, initial=0) <= 1.0
+    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
+    a = (a * 255.0 if floats_in_unit_range else a).clip(0, 255)
+    if a.ndim == 3 and a.shape[2] == 4:
+        alpha = a[..., 3] / 255.0
+        if alpha.min() < 0.5:             # strokes on a transparent layer: alpha is the ink
+            return alpha
+        a = a[..., :3]
+    if a.ndim == 2:
+        a = a[..., None]
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    background = np.median(border, axis=0)
+    return (np.abs(a - background).max(axis=2) / 255.0).astype(np.float32)
+
+
+def sketch_ink(value):
+    """A Gradio Sketchpad/ImageEditor value -> ink map. Since Gradio 5.24 the composite is opaque
+    white with dark strokes; the layers' alpha is the ink itself, so prefer it."""
+    if value is None:
+        raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+    if not isinstance(value, dict):
+        return ink_map(value)
+    layers = [_as_array(layer) for layer in (value.get("layers") or []) if layer is not None]
+    layers = [layer for layer in layers if layer.ndim == 3 and layer.shape[2] == 4]
+    if layers and all(layer.shape == layers[0].shape for layer in layers):
+        ink = np.max([layer[..., 3] for layer in layers], axis=0).astype(np.float32) / 255.0
+        if ink.max(initial=0) > MIN_CONTRAST:
+            return ink
+    for key in ("composite", "background"):
+        if value.get(key) is not None:
+            return ink_map(value[key])
+    raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+
+
+def center_digit(ink):
+    """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass)."""
+    ink = np.asarray(ink, dtype=np.float32)
+    peak = float(ink.max(initial=0))
+    if not np.isfinite(peak) or peak < MIN_CONTRAST:
+        raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+    ink = np.clip(ink / peak, 0.0, 1.0)
+    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
+    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
+    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h, w = crop.shape
+    scale = DIGIT_BOX / max(h, w)
+    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
+    small = np.asarray(Image.fromarray(crop, mode="F").resize((nw, nh), Image.Resampling.LANCZOS if scale < 1
+                                                              else Image.Resampling.BILINEAR))
+    small = np.clip(small, 0.0, None)
+    small = np.clip(small / max(float(small.max()), 1e-6), 0.0, 1.0)   # thin strokes keep full intensity
+
+    out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
+    total = small.sum()
+    cy = (small.sum(axis=1) @ np.arange(nh)) / total
+    cx = (small.sum(axis=0) @ np.arange(nw)) / total
+    top = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cy), 0, MNIST_SIZE - nh))
+    left = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cx), 0, MNIST_SIZE - nw))
+    out[top:top + nh, left:left + nw] = small
+    return out
+
+
+def prepare(value):
+    """Sketchpad value / image / array -> (model input float32 [1, 32, 32, 1], the 28x28 digit)."""
+    digit = center_digit(sketch_ink(value))
+    return to_model_input(digit), digit

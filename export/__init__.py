@@ -1,0 +1,1 @@
+"""Keras -> ONNX export with a parity check (`python -m export --help`)."""

@@ -1,0 +1,125 @@
+"""Trained weights -> a contract-conforming ONNX file, checked against Keras before it is written."""
+import datetime
+import json
+from pathlib import Path
+
+import numpy as np
+import onnx
+import onnxruntime as ort
+
+from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, OUTPUT_NAME, to_model_input
+from demo.fileio import atomic_path, write_json
+
+PARITY_ATOL = 1e-4
+
+
+class ExportError(Exception):
+    """The export would produce a wrong file; nothing was written."""
+
+
+def load_keras(run_dir):
+    """Rebuild the float32 graph and load the best weights: the ONNX stays float32 even if
+    training ran in mixed precision, and no training-only state comes along."""
+    import keras
+
+    from train.model import build_model
+    from train.train import BEST
+
+    weights = Path(run_dir) / BEST
+    if not weights.is_file():
+        raise ExportError(f"{weights} does not exist; train first (`python -m train --out {run_dir}`).")
+    keras.mixed_precision.set_global_policy("float32")
+    model = build_model(weights="none")
+    model.load_weights(weights)
+    return model
+
+
+def to_onnx(model):
+    import tensorflow as tf
+    import tf2onnx
+
+    spec = [tf.TensorSpec([None, *INPUT_SHAPE], tf.float32, name=INPUT_NAME)]
+    proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=OPSET)
+    rename_output(proto, OUTPUT_NAME)
+    return proto
+
+
+def rename_output(proto, name):
+    """tf2onnx names the output after Keras internals; the contract names it."""
+    old = proto.graph.output[0].name
+    if old == name:
+        return
+    for node in proto.graph.node:
+        node.output[:] = [name if o == old else o for o in node.output]
+        node.input[:] = [name if i == old else i for i in node.input]
+    proto.graph.output[0].name = name
+
+
+def session(proto_or_path):
+    src = proto_or_path.SerializeToString() if isinstance(proto_or_path, onnx.ModelProto) else str(proto_or_path)
+    return ort.InferenceSession(src, providers=["CPUExecutionProvider"])
+
+
+def run_onnx(sess, x, batch=500):
+    return np.concatenate([sess.run([OUTPUT_NAME], {INPUT_NAME: x[i:i + batch]})[0] for i in range(0, len(x), batch)])
+
+
+def parity(model, proto, x):
+    """Max |ONNX - Keras| and argmax agreement on real digits."""
+    ref = model.predict(x, batch_size=256, verbose=0)
+    got = run_onnx(session(proto), x)
+    return float(np.abs(ref - got).max()), float((ref.argmax(1) == got.argmax(1)).mean())
+
+
+def accuracy(sess, x, y):
+    return float((run_onnx(sess, x).argmax(1) == y).mean())
+
+
+def set_metadata(proto, **props):
+    del proto.metadata_props[:]
+    for k, v in props.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = k, v if isinstance(v, str) else json.dumps(v)
+
+
+def save(proto, dest):
+    with atomic_path(dest, suffix=".onnx") as tmp:
+        onnx.save(proto, str(tmp))
+        onnx.checker.check_model(str(tmp))
+        session(tmp)  # what we rename into place must load
+
+
+def export(run_dir, dest, x_test, y_test, parity_count=256):
+    """Returns a summary dict. Writes `dest` plus its history/metrics beside it, or raises."""
+    run_dir, dest = Path(run_dir), Path(dest)
+    model = load_keras(run_dir)
+    proto = to_onnx(model)
+    x = to_model_input(x_test)
+    n = min(parity_count, len(x))
+    max_diff, agree = parity(model, proto, x[:n])
+    print(f"parity on {n} test digits: max |onnx - keras| = {max_diff:.2e}, argmax agreement {agree:.2%}")
+    if max_diff > PARITY_ATOL or agree < 1.0:
+        raise ExportError(f"ONNX and Keras disagree (max difference {max_diff:.2e}, argmax agreement {agree:.2%}); "
+                          "nothing was written.")
+    test_acc = accuracy(session(proto), x, y_test)
+    print(f"ONNX test accuracy on {len(x)} digits: {test_acc:.4%}")
+
+    metrics = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else {}
+    history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").exists() else None
+    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    stem = dest.name.removesuffix(".onnx")
+    history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"
+    set_metadata(
+        proto, labels=LABELS, contract=DESCRIPTION, test_accuracy=f"{test_acc:.5f}", test_images=str(len(x)),
+        epochs=str(metrics.get("epochs_run", "")), best_epoch=str(metrics.get("best_epoch", "")),
+        val_accuracy=str(metrics.get("val_accuracy", "")), history=history_name, metrics=metrics_name,
+        recipe=config, exported=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits",
+    )
+    proto.producer_name = "mnist-resnet50v2 export (tf2onnx)"
+    if history:
+        write_json(dest.parent / history_name, history)
+    write_json(dest.parent / metrics_name, {**metrics, "onnx_test_accuracy": test_acc, "recipe": config,
+                                            "parity": {"max_abs_diff": max_diff, "argmax_agreement": agree, "digits": n}})
+    save(proto, dest)
+    return dict(path=str(dest), test_accuracy=test_acc, max_abs_diff=max_diff, size_mb=dest.stat().st_size / 2**20)

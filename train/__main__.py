@@ -1,0 +1,18 @@
+"""python -m train --help"""
+import sys
+
+from train.config import from_args
+
+
+def main(argv=None):
+    cfg = from_args(argv)
+    from train import data, model, train  # TensorFlow loads after --help has had its chance
+
+    try:
+        train.run(cfg)
+    except (data.DataError, model.WeightsError) as e:
+        sys.exit(f"error: {e}")
+
+
+if __name__ == "__main__":
+    main()

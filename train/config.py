@@ -1,0 +1,70 @@
+"""Every training knob, in one dataclass, and the command line built from it."""
+import argparse
+import dataclasses
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Config:
+    data: str = field(default=None, metadata={"help": "local mnist.npz (default: $MNIST_NPZ, else download)"})
+    out: str = field(default="runs/resnet50v2", metadata={"help": "run folder: checkpoints, history, metrics"})
+    recipe: str = field(default="ours", metadata={"help": "ours | original (the blog: Adam 1e-4, batch 200, plateau)",
+                                                  "choices": ["ours", "original"]})
+    epochs: int = field(default=12, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
+    batch_size: int = field(default=128, metadata={"help": "global batch size"})
+    lr: float = field(default=2e-3, metadata={"help": "peak learning rate"})
+    optimizer: str = field(default="adamw", metadata={"choices": ["adamw", "adam", "sgd"], "help": "optimizer"})
+    weight_decay: float = field(default=0.05, metadata={"help": "decoupled weight decay (adamw, sgd)"})
+    schedule: str = field(default="cosine", metadata={"choices": ["cosine", "plateau"],
+                                                      "help": "cosine with warm-up, or ReduceLROnPlateau"})
+    warmup_epochs: float = field(default=1.0, metadata={"help": "linear warm-up (cosine only)"})
+    label_smoothing: float = field(default=0.05, metadata={"help": "label smoothing"})
+    ema: float = field(default=0.999, metadata={"help": "weight EMA momentum, 0 for none; validation uses EMA weights"})
+    rotation: float = field(default=10.0, metadata={"help": "augmentation: max rotation, degrees"})
+    zoom: float = field(default=0.10, metadata={"help": "augmentation: max zoom in/out, independent in x and y"})
+    shift: float = field(default=0.10, metadata={"help": "augmentation: max translation, fraction of the side"})
+    shear: float = field(default=0.0, metadata={"help": "augmentation: max shear, degrees"})
+    no_augment: bool = field(default=False, metadata={"help": "train without augmentation"})
+    val_size: int = field(default=5000, metadata={"help": "training images held out for validation"})
+    limit: int = field(default=0, metadata={"help": "use only this many training images (quick runs); 0 = all"})
+    limit_test: int = field(default=0, metadata={"help": "evaluate on only this many test images; 0 = all"})
+    seed: int = field(default=42, metadata={"help": "seed for split, shuffling, augmentation, init"})
+    weights: str = field(default="none", metadata={"choices": ["none", "imagenet"],
+                                                   "help": "backbone initialisation"})
+    precision: str = field(default="auto", metadata={
+        "choices": ["auto", "float32", "mixed_float16", "mixed_bfloat16"],
+        "help": "auto: mixed_float16 on a GPU, float32 on a CPU (float16 is ~12x slower on CPU)"})
+    patience: int = field(default=5, metadata={"help": "early stopping: epochs without val_loss improvement"})
+    plateau_patience: int = field(default=2, metadata={"help": "plateau schedule: epochs before LR x0.2"})
+    time_budget: float = field(default=0.0, metadata={"help": "minutes; stop at the epoch boundary that would overrun"})
+    resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last epoch"})
+    steps_per_epoch: int = field(default=0, metadata={"help": "cap steps per epoch (tests, smoke runs); 0 = full"})
+    verbose: int = field(default=1, metadata={"help": "Keras progress: 1 bar, 2 one line per epoch, 0 silent"})
+
+
+ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation, Adam 1e-4, plateau + early stop
+    epochs=30, batch_size=200, lr=1e-4, optimizer="adam", weight_decay=0.0, schedule="plateau",
+    label_smoothing=0.0, ema=0.0, rotation=10.0, zoom=0.10, shift=0.10, shear=0.0, patience=5,
+    plateau_patience=2,
+)
+
+
+def parser():
+    p = argparse.ArgumentParser(prog="python -m train", description="Train ResNet50V2 on MNIST.",
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    for f in dataclasses.fields(Config):
+        flag = "--" + f.name.replace("_", "-")
+        kw = dict(help=f.metadata.get("help", ""))
+        if f.type is bool or f.type == "bool":
+            p.add_argument(flag, action="store_true", **kw)
+        else:
+            p.add_argument(flag, type=type(f.default) if f.default is not None else str,
+                           default=argparse.SUPPRESS, choices=f.metadata.get("choices"), **kw)
+    return p
+
+
+def from_args(argv=None):
+    """Recipe defaults first, explicit flags on top."""
+    args = vars(parser().parse_args(argv))
+    base = ORIGINAL_RECIPE if args.get("recipe") == "original" else {}
+    return Config(**{**base, **args})

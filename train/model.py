@@ -1,0 +1,34 @@
+"""ResNet50V2 for the 32x32x1 contract: grey repeated to 3 channels, ResNetV2 scaling, a small head."""
+import keras
+
+from demo.contract import INPUT_NAME, INPUT_SHAPE, NUM_CLASSES, OUTPUT_NAME
+
+
+class WeightsError(Exception):
+    """ImageNet weights could not be fetched; the message says what to do."""
+
+
+def build_model(weights="none", head_units=256, dropout=0.5):
+    """Functional (tf2onnx needs it). Input is the contract's [0, 1] image, so the
+    ResNetV2 scaling to [-1, 1] lives inside the graph for both weight choices."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
+    x = keras.layers.Rescaling(2.0, offset=-1.0, name="resnet_v2_scaling")(inputs)
+    x = keras.layers.Concatenate(name="grey_to_rgb")([x, x, x])
+    try:
+        backbone = keras.applications.ResNet50V2(
+            include_top=False,
+            weights=None if weights == "none" else weights,
+            input_shape=(INPUT_SHAPE[0], INPUT_SHAPE[1], 3),
+        )
+    except Exception as e:  # urllib errors surface as several exception types
+        raise WeightsError(
+            f"Could not download the ImageNet weights for ResNet50V2 ({e}); "
+            "connect to the internet once (Keras caches them in ~/.keras/models) or use --weights none."
+        ) from None
+    x = backbone(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = keras.layers.BatchNormalization(name="head_bn")(x)
+    x = keras.layers.Dense(head_units, activation="relu", name="head_dense")(x)
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="mnist_resnet50v2")

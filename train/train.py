@@ -1,0 +1,207 @@
+"""One training run: data -> model -> fit with resumable state -> best weights, history, test metrics."""
+import dataclasses
+import datetime
+import json
+import math
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from demo.contract import NUM_CLASSES, to_model_input
+from demo.fileio import atomic_path, write_json
+from train import data, history
+from train.augment import Augment, affine_batch
+from train.model import build_model
+
+BEST = "best.weights.h5"     # EMA weights of the best validation epoch: what export reads
+LAST = "last.keras"          # model + optimizer after the last finished epoch: what --resume reads
+STATE = "state.json"         # epoch, best-so-far, history, plateau/early-stop counters
+
+
+def resolve_precision(name):
+    if name == "auto":
+        name = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+    keras.mixed_precision.set_global_policy(name)
+    return name
+
+
+def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
+    """x: contract-shaped float32. Augmentation is a batched map, parallel and prefetched."""
+    ds = tf.data.Dataset.from_tensor_slices((x, tf.one_hot(y, NUM_CLASSES)))
+    if augment is not None:
+        ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size, drop_remainder=augment is not None and len(x) >= batch_size)
+    if augment is not None and augment.enabled():
+        ds = ds.map(lambda a, b: (affine_batch(a, augment), b), num_parallel_calls=tf.data.AUTOTUNE)
+    if steps:
+        ds = ds.take(steps)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def make_optimizer(cfg, steps_per_epoch):
+    if cfg.schedule == "cosine":
+        total = max(1, cfg.epochs * steps_per_epoch)
+        warmup = min(int(cfg.warmup_epochs * steps_per_epoch), total - 1)
+        lr = keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=cfg.lr / 100 if warmup else cfg.lr, decay_steps=total - warmup,
+            warmup_target=cfg.lr if warmup else None, warmup_steps=warmup, alpha=0.0)
+    else:
+        lr = cfg.lr
+    ema = dict(use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99)
+    if cfg.optimizer == "adamw":
+        return keras.optimizers.AdamW(lr, weight_decay=cfg.weight_decay, **ema)
+    if cfg.optimizer == "adam":
+        return keras.optimizers.Adam(lr, **ema)
+    return keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, weight_decay=cfg.weight_decay or None, **ema)
+
+
+def current_lr(optimizer):
+    lr = optimizer.learning_rate
+    return float(keras.ops.convert_to_numpy(lr))
+
+
+class RunState(keras.callbacks.Callback):
+    """Everything a killed run needs to continue, written atomically at each epoch end:
+    the last model with optimizer (raw weights), the best EMA weights, the counters."""
+
+    def __init__(self, cfg, out, state):
+        super().__init__()
+        self.cfg, self.out, self.state = cfg, out, state
+        self.started = time.time()
+        self.epoch_started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_started = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        s, cfg = self.state, self.cfg
+        seconds = time.time() - self.epoch_started
+        row = {"epoch": epoch + 1, "learning_rate": current_lr(self.model.optimizer), "seconds": round(seconds, 1)}
+        row.update({k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
+        s["history"].append(row)
+        s["epoch"] = epoch + 1
+
+        improved = (row["val_accuracy"], -row["val_loss"]) > (s["best_val_accuracy"], -s["best_val_loss_at_best"])
+        if improved:
+            s.update(best_epoch=epoch + 1, best_val_accuracy=row["val_accuracy"], best_val_loss_at_best=row["val_loss"])
+            self.save_best()
+        if row["val_loss"] < s["min_val_loss"]:
+            s["min_val_loss"], s["wait"], s["plateau_wait"] = row["val_loss"], 0, 0
+        else:
+            s["wait"] += 1
+            s["plateau_wait"] += 1
+        if cfg.schedule == "plateau" and s["plateau_wait"] >= cfg.plateau_patience:
+            new = max(current_lr(self.model.optimizer) * 0.2, 1e-6)
+            self.model.optimizer.learning_rate.assign(new)
+            s["plateau_wait"] = 0
+            print(f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, learning rate -> {new:.2e}")
+        s["lr"] = current_lr(self.model.optimizer)
+        if s["wait"] >= cfg.patience:
+            s["stopped"] = f"early stopping: no val_loss improvement for {cfg.patience} epochs"
+        elapsed = time.time() - self.started
+        if cfg.time_budget and elapsed + seconds > cfg.time_budget * 60:
+            s["stopped"] = f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, next epoch would overrun"
+        if s.get("stopped"):
+            print(f"\nStopping after epoch {epoch + 1}: {s['stopped']}")
+            self.model.stop_training = True
+
+        with atomic_path(self.out / LAST, suffix=".keras") as tmp:
+            self.model.save(tmp)
+        write_json(self.out / STATE, s)   # last: state never points at files not yet written
+        history.save(s["history"], self.out)
+
+    def save_best(self):
+        """Save the EMA weights (what validation measured), then put the raw ones back."""
+        model = self.model
+        raw = [v.numpy() for v in model.trainable_variables]
+        if self.cfg.ema:
+            model.optimizer.finalize_variable_values(model.trainable_variables)
+        with atomic_path(self.out / BEST, suffix=".weights.h5") as tmp:
+            model.save_weights(tmp)
+        for v, w in zip(model.trainable_variables, raw):
+            v.assign(w)
+
+
+def fresh_state():
+    return dict(epoch=0, history=[], best_epoch=0, best_val_accuracy=-1.0, best_val_loss_at_best=math.inf,
+                min_val_loss=math.inf, wait=0, plateau_wait=0, lr=None, stopped=None)
+
+
+def evaluate(model, x, y, batch_size=500):
+    """Accuracy, per-digit accuracy and confusion matrix (rows: true digit, columns: predicted)."""
+    probs = model.predict(x, batch_size=batch_size, verbose=0)
+    pred = probs.argmax(1)
+    cm = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
+    np.add.at(cm, (y.astype(int), pred), 1)
+    per_digit = (np.diag(cm) / np.maximum(cm.sum(1), 1)).round(5).tolist()
+    return dict(accuracy=round(float((pred == y).mean()), 5), per_digit=per_digit, confusion=cm.tolist(),
+                errors=int((pred != y).sum()), count=int(len(y)))
+
+
+def run(cfg):
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    precision = resolve_precision(cfg.precision)
+    keras.utils.set_random_seed(cfg.seed)
+
+    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
+    (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
+    if cfg.limit:
+        x_tr, y_tr = x_tr[:cfg.limit], y_tr[:cfg.limit]
+    if cfg.limit_test:
+        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
+    x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
+    print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
+
+    augment = None if cfg.no_augment else Augment(cfg.rotation, cfg.zoom, cfg.shift, cfg.shear)
+    train_ds = make_dataset(x_tr, y_tr, cfg.batch_size, cfg.seed, augment or Augment(0, 0, 0, 0), cfg.steps_per_epoch)
+    val_ds = make_dataset(x_val, y_val, 500, cfg.seed)
+    steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
+
+    state_path = out / STATE
+    if cfg.resume and state_path.exists() and (out / LAST).exists():
+        state = json.loads(state_path.read_text())
+        model = keras.saving.load_model(out / LAST)
+        if cfg.schedule == "plateau" and state.get("lr"):
+            model.optimizer.learning_rate.assign(state["lr"])
+        print(f"Resuming {out} after epoch {state['epoch']} (best val_accuracy {state['best_val_accuracy']:.4f} "
+              f"at epoch {state['best_epoch']})")
+        if state.get("stopped"):
+            print(f"That run had already stopped ({state['stopped']}); evaluating its best model.")
+    else:
+        if cfg.resume:
+            print(f"Nothing to resume in {out}; starting a new run.")
+        state = fresh_state()
+        model = build_model(cfg.weights)
+        model.compile(optimizer=make_optimizer(cfg, steps),
+                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+                      metrics=["accuracy"])
+    write_json(out / "config.json", {**dataclasses.asdict(cfg), "precision_used": precision})
+
+    started = time.time()
+    if state["epoch"] < cfg.epochs and not state.get("stopped"):
+        callbacks = [RunState(cfg, out, state), keras.callbacks.TerminateOnNaN()]
+        if cfg.ema:
+            callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
+        model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state["epoch"],
+                  callbacks=callbacks, verbose=cfg.verbose)
+    if not (out / BEST).exists():
+        raise SystemExit(f"No epoch finished in {out}, so there is no model to evaluate; train for at least one epoch.")
+
+    model.load_weights(out / BEST)
+    test = evaluate(model, x_test, y_test)
+    metrics = dict(
+        test_accuracy=test["accuracy"], test=test, best_epoch=state["best_epoch"],
+        val_accuracy=round(state["best_val_accuracy"], 5), epochs_run=state["epoch"],
+        stopped=state.get("stopped") or "finished all epochs", train_images=len(x_tr), val_images=len(x_val),
+        precision=precision, seconds_this_session=round(time.time() - started, 1),
+        train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
+        finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    )
+    write_json(out / "metrics.json", metrics)
+    print(f"Best epoch {state['best_epoch']} (val_accuracy {state['best_val_accuracy']:.4f}); "
+          f"test accuracy {test['accuracy']:.4%} ({test['errors']} errors in {test['count']})")
+    return metrics
