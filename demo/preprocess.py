@@ -94,12 +94,13 @@ def center_digit(ink):
     small = np.clip(small, 0.0, None)
     small = np.clip(small / max(float(small.max()), 1e-6), 0.0, 1.0)   # thin strokes keep full intensity
 
+    # MNIST puts the centre of mass at pixel (14, 14) of 28x28, measured in pixel indices.
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     total = small.sum()
     cy = (small.sum(axis=1) @ np.arange(nh)) / total
     cx = (small.sum(axis=0) @ np.arange(nw)) / total
-    top = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cy), 0, MNIST_SIZE - nh))
-    left = int(np.clip(round(MNIST_SIZE / 2 - 0.5 - cx), 0, MNIST_SIZE - nw))
+    top = int(np.clip(round(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - nh))
+    left = int(np.clip(round(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - nw))
     out[top:top + nh, left:left + nw] = small
     return out
 

@@ -102,10 +102,10 @@ class RunState(keras.callbacks.Callback):
         if s["wait"] >= cfg.patience:
             s["stopped"] = f"early stopping: no val_loss improvement for {cfg.patience} epochs"
         elapsed = time.time() - self.started
-        if cfg.time_budget and elapsed + seconds > cfg.time_budget * 60:
-            s["stopped"] = f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, next epoch would overrun"
-        if s.get("stopped"):
-            print(f"\nStopping after epoch {epoch + 1}: {s['stopped']}")
+        if cfg.time_budget and elapsed + seconds > cfg.time_budget * 60:   # a pause: --resume continues
+            s["paused"] = f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, next epoch would overrun"
+        if s.get("stopped") or s.get("paused"):
+            print(f"\nStopping after epoch {epoch + 1}: {s.get('stopped') or s['paused']}")
             self.model.stop_training = True
 
         with atomic_path(self.out / LAST, suffix=".keras") as tmp:
@@ -127,7 +127,7 @@ class RunState(keras.callbacks.Callback):
 
 def fresh_state():
     return dict(epoch=0, history=[], best_epoch=0, best_val_accuracy=-1.0, best_val_loss_at_best=math.inf,
-                min_val_loss=math.inf, wait=0, plateau_wait=0, lr=None, stopped=None)
+                min_val_loss=math.inf, wait=0, plateau_wait=0, lr=None, stopped=None, paused=None)
 
 
 def evaluate(model, x, y, batch_size=500):
@@ -164,6 +164,7 @@ def run(cfg):
     state_path = out / STATE
     if cfg.resume and state_path.exists() and (out / LAST).exists():
         state = json.loads(state_path.read_text())
+        state["paused"] = None
         model = keras.saving.load_model(out / LAST)
         if cfg.schedule == "plateau" and state.get("lr"):
             model.optimizer.learning_rate.assign(state["lr"])
@@ -196,7 +197,7 @@ def run(cfg):
     metrics = dict(
         test_accuracy=test["accuracy"], test=test, best_epoch=state["best_epoch"],
         val_accuracy=round(state["best_val_accuracy"], 5), epochs_run=state["epoch"],
-        stopped=state.get("stopped") or "finished all epochs", train_images=len(x_tr), val_images=len(x_val),
+        stopped=state.get("stopped") or state.get("paused") or "finished all epochs", train_images=len(x_tr), val_images=len(x_val),
         precision=precision, seconds_this_session=round(time.time() - started, 1),
         train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
         finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

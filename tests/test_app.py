@@ -1,0 +1,57 @@
+"""The real app, started like a user starts it, answering a real gradio_client."""
+import subprocess
+import sys
+
+import numpy as np
+from gradio_client import Client, handle_file
+from PIL import Image
+
+from tests.conftest import ROOT
+from tests.drawing import place_digit, sketch_value
+
+
+def upload_value(value, tmp_path, name):
+    """A Sketchpad value as files, the way the browser sends it."""
+    def save(array, suffix):
+        path = tmp_path / f"{name}-{suffix}.png"
+        Image.fromarray(array).save(path)
+        return handle_file(str(path))
+    return {"background": save(value["background"], "bg"),
+            "layers": [save(layer, f"layer{i}") for i, layer in enumerate(value["layers"])],
+            "composite": save(value["composite"], "composite")}
+
+
+def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
+    client = Client(app_url, verbose=False)
+    picks = [int(np.flatnonzero(sample["y_test"] == d)[0]) for d in (0, 3, 7)]
+    for i in picks:
+        value = sketch_value(place_digit(sample["x_test"][i], 400, 0.6, (0.45, 0.55)))
+        result = client.predict(upload_value(value, tmp_path, str(i)), api_name="/predict")
+        assert result["label"] == str(sample["y_test"][i]), result
+        assert len(result["confidences"]) == 3 and result["confidences"][0]["confidence"] > 0.5
+
+
+def test_app_answers_an_empty_canvas_with_a_message(app_url, tmp_path):
+    client = Client(app_url, verbose=False)
+    empty = sketch_value(np.zeros((400, 400), np.float32))
+    result = client.predict(upload_value(empty, tmp_path, "empty"), api_name="/predict")
+    assert result["label"].startswith("Draw a digit") and not result.get("confidences")
+
+
+def test_app_refuses_to_start_without_its_model(tmp_path):
+    missing = tmp_path / "gone.onnx"
+    result = subprocess.run([sys.executable, "app.py", "--model", str(missing)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode != 0 and f"Model file {missing} does not exist" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_demo_and_app_never_import_tensorflow():
+    code = ("import sys, app, demo.ui, demo.classifier, demo.preprocess\n"
+            "from demo.classifier import Classifier\n"
+            "demo.ui.build_app(Classifier())\n"
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx'))\n"
+            "assert not bad, bad\n"
+            "print('ok')\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]

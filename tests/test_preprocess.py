@@ -1,0 +1,93 @@
+"""The drawing -> model input pipeline, on canvases drawn the many ways people draw."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from demo.contract import INPUT_SHAPE
+from demo.preprocess import EmptyDrawing, center_digit, prepare, sketch_ink
+from tests.drawing import place_digit, sketch_value, stroke_digit
+
+
+def geometry(digit):
+    """(height, width) of the ink's box and its centre of mass, in the 28x28 digit."""
+    mask = digit > 0.1
+    rows, cols = np.flatnonzero(mask.any(1)), np.flatnonzero(mask.any(0))
+    total = digit.sum()
+    com = ((digit.sum(1) @ np.arange(28)) / total, (digit.sum(0) @ np.arange(28)) / total)
+    return rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1, com
+
+
+SEVEN = [(110, 100), (290, 100), (170, 320)]
+
+
+@pytest.mark.parametrize("name,ink", [
+    ("centred", stroke_digit(SEVEN)),
+    ("off-centre", stroke_digit([(x - 90, y - 70) for x, y in SEVEN])),
+    ("tiny", stroke_digit([(300 + x / 8, 300 + y / 8) for x, y in SEVEN], width=4)),
+    ("huge", stroke_digit([(x * 1.9 - 200, y * 1.8 - 170) for x, y in SEVEN], width=40)),
+    ("thick", stroke_digit(SEVEN, width=70)),
+    ("thin", stroke_digit(SEVEN, width=3)),
+])
+def test_any_seven_lands_in_mnist_geometry(name, ink):
+    x, digit = prepare(sketch_value(ink))
+    assert x.shape == (1, *INPUT_SHAPE) and x.dtype == np.float32
+    assert 0.0 <= x.min() and x.max() == pytest.approx(1.0)
+    h, w, (cy, cx) = geometry(digit)
+    assert max(h, w) in (20, 21), f"{name}: longer side {max(h, w)} px, MNIST uses 20"
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5, f"{name}: centre of mass at {cy:.1f}, {cx:.1f}"
+
+
+def test_same_drawing_anywhere_at_any_size_gives_the_same_input():
+    a = prepare(sketch_value(stroke_digit(SEVEN)))[1]
+    b = prepare(sketch_value(stroke_digit([(x * 0.5 + 5, y * 0.5 + 190) for x, y in SEVEN], width=14)))[1]
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] > 0.9
+
+
+def test_transparent_layer_and_opaque_composite_agree():
+    ink = stroke_digit(SEVEN)
+    layered = prepare(sketch_value(ink))[1]
+    flattened = prepare(sketch_value(ink, opaque_layer=True))[1]     # only the white composite
+    assert np.abs(layered - flattened).max() < 0.05
+
+
+def test_coloured_ink_and_light_on_dark_photo_read_like_black_on_white():
+    ink = stroke_digit(SEVEN)
+    reference = prepare(sketch_value(ink))[1]
+    coloured = prepare(sketch_value(ink, color=(230, 200, 0), opaque_layer=True))[1]   # yellow on white
+    inverted = prepare(((1 - ink) * 255).astype(np.uint8)[..., None].repeat(3, 2) ^ 255)[1]  # white on black RGB
+    assert np.abs(coloured - reference).max() < 0.1
+    assert np.abs(inverted - reference).max() < 0.05
+
+
+def test_pil_image_and_file_path_inputs(tmp_path):
+    ink = stroke_digit(SEVEN)
+    img = Image.fromarray(((1 - ink) * 255).astype(np.uint8), mode="L")
+    img.save(tmp_path / "seven.png")
+    a = prepare(img)[1]
+    b = prepare(str(tmp_path / "seven.png"))[1]
+    assert np.array_equal(a, b) and a.max() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("value", [
+    None,
+    {"background": None, "layers": [], "composite": None},
+    sketch_value(np.zeros((400, 400), np.float32)),
+    sketch_value(np.zeros((400, 400), np.float32), opaque_layer=True),
+    np.full((50, 50, 3), 255, np.uint8),
+])
+def test_empty_canvas_asks_for_a_drawing(value):
+    with pytest.raises(EmptyDrawing, match="Draw a digit"):
+        prepare(value)
+
+
+def test_none_composite_falls_back_to_layers():
+    value = sketch_value(stroke_digit(SEVEN))
+    value["composite"] = None
+    assert sketch_ink(value).max() == pytest.approx(1.0)
+
+
+def test_real_mnist_digit_round_trips_close_to_itself(sample):
+    """A real test digit drawn big and off-centre comes back close to the original MNIST image."""
+    corr = [np.corrcoef(center_digit(place_digit(d, canvas=400, height=0.7, center=(0.3, 0.6))).ravel(),
+                        d.ravel())[0, 1] for d in sample["x_test"][:50]]
+    assert np.mean(corr) > 0.95 and min(corr) > 0.8   # unrelated digits correlate ~0.3
