@@ -1,5 +1,6 @@
 """The ONNX model behind every entry point: one onnxruntime session, contract-checked, warmed up."""
 import json
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -65,3 +66,34 @@ class Classifier:
         """Sketchpad value / image / array -> ({label: confidence}, the 28x28 digit the model saw)."""
         x, digit = prepare(value)
         return self.top_k(self.predict_batch(x)[0], k), digit
+
+    def predict(self, images, k=3):
+        """One image (path, PIL image, array, Sketchpad value) -> Prediction; a list -> list of
+        Predictions from a single onnxruntime call. Unusable inputs raise EmptyDrawing/BadImage."""
+        single = not isinstance(images, (list, tuple))
+        out = self.predict_prepared([prepare(im) for im in ([images] if single else images)], k)
+        return out[0] if single else out
+
+    def predict_prepared(self, prepared, k=3, batch=256):
+        """[(model input, seen digit), ...] from `prepare` -> Predictions, `batch` images per run."""
+        out = []
+        for start in range(0, len(prepared), batch):
+            chunk = prepared[start:start + batch]
+            probs = self.predict_batch(np.concatenate([x for x, _ in chunk]))
+            out += [Prediction.from_probabilities(p, seen, k) for p, (_, seen) in zip(probs, chunk)]
+        return out
+
+
+@dataclass
+class Prediction:
+    digit: int                      # the most likely digit
+    confidence: float               # its probability
+    top: list                       # [(digit, probability), ...] best first, k long
+    probabilities: np.ndarray       # all 10
+    seen: np.ndarray                # the 28x28 digit the model was shown
+
+    @classmethod
+    def from_probabilities(cls, probs, seen, k=3):
+        order = np.argsort(probs)[::-1][:k]
+        top = [(int(i), float(probs[i])) for i in order]
+        return cls(top[0][0], top[0][1], top, probs, seen)

@@ -5,43 +5,56 @@ Every entry point (app, Python API, command line, benchmarks, tests) goes throug
 ink map -> crop to the ink -> longer side to 20 px, aspect kept -> centre of
 mass at the centre of 28x28 -> the contract's padding to 32x32.
 """
+import os
+
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageFilter, ImageOps
 
 from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
 
 INK_THRESHOLD = 0.15   # fraction of the strongest ink that still counts as a stroke when cropping
 MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
+NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
 
 
 class EmptyDrawing(ValueError):
     """Nothing to classify; the message is for the person at the canvas."""
 
 
+class BadImage(ValueError):
+    """Input that is not a usable image; the message says what is wrong."""
+
+
 def _as_array(image):
     if image is None:
         return None
     if isinstance(image, Image.Image):
+        image = ImageOps.exif_transpose(image)     # photos: honour the camera's orientation
         if image.mode not in ("L", "RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
         return np.asarray(image)
-    if isinstance(image, (str, bytes)) or hasattr(image, "__fspath__"):
-        with Image.open(image) as im:
-            return _as_array(im)
+    if isinstance(image, (str, os.PathLike)):
+        try:
+            with Image.open(image) as im:
+                im.load()
+                return _as_array(im)
+        except FileNotFoundError:
+            raise BadImage(f"{image} does not exist; check the path.") from None
+        except (OSError, ValueError, Image.DecompressionBombError) as e:
+            raise BadImage(f"{image} is not an image that can be read ({e}); use a PNG or JPEG of a digit.") from None
     return np.asarray(image)
 
 
 def ink_map(image):
     """Any image -> float32 [H, W] in [0, 1], 1 = ink. Transparent backgrounds use alpha as ink;
-    opaque ones measure how far each pixel is from the background colour, so dark-on-light,
-    light-on-dark and coloured ink all work."""
+    opaque ones go through `_opaque_ink`, so dark-on-light, light-on-dark and coloured ink all work."""
     a = _as_array(image)
     if a is None or a.size == 0:
         raise EmptyDrawing("Draw a digit first: the canvas is empty.")
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
-    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)):
-        raise ValueError(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)}.")
+    if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.dtype.kind not in "uifb":
+        raise BadImage(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} and dtype {a.dtype}.")
     floats_in_unit_range = a.dtype.kind == "f" and np.nanmax(a, initial=0) <= 1.0
     a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
     a = (a * 255.0 if floats_in_unit_range else a).clip(0, 255)
@@ -50,11 +63,31 @@ def ink_map(image):
         if alpha.min() < 0.5:             # strokes on a transparent layer: alpha is the ink
             return alpha
         a = a[..., :3]
-    if a.ndim == 2:
-        a = a[..., None]
-    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
-    background = np.median(border, axis=0)
-    return (np.abs(a - background).max(axis=2) / 255.0).astype(np.float32)
+    return _opaque_ink(a if a.ndim == 3 else a[..., None])
+
+
+def _opaque_ink(rgb):
+    """Photos and flattened drawings: decide which side is paper from the border, measure ink as
+    darkness (or lightness) in the strongest channel, so coloured ink counts, then subtract a
+    smooth local background so shadows and uneven lighting are not taken for ink."""
+    border = np.concatenate([rgb[0], rgb[-1], rgb[:, 0], rgb[:, -1]])
+    light_paper = np.median(border.mean(axis=1)) >= 128
+    v = 255.0 - rgb.min(axis=2) if light_paper else rgb.max(axis=2)
+    h, w = v.shape
+    small_side = 64
+    if max(h, w) > 2 * small_side:
+        f = small_side / max(h, w)
+        small = Image.fromarray(v.round().astype(np.uint8)).resize((max(1, round(w * f)), max(1, round(h * f))),
+                                                                    Image.Resampling.BOX)
+        background = small.filter(ImageFilter.MinFilter(15)).filter(ImageFilter.BoxBlur(4))
+        v = v - np.asarray(background.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
+    else:
+        v = v - np.median(v)
+    v = np.clip(v, 0, None)
+    top = np.percentile(v, 99.5) if v.size > 400 else v.max(initial=0)
+    if top < MIN_CONTRAST * 255:
+        return np.zeros_like(v, dtype=np.float32)
+    return np.clip((v / top - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1).astype(np.float32)
 
 
 def sketch_ink(value):

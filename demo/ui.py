@@ -1,11 +1,16 @@
 """The Gradio app: a Draw tab, a Training curves tab and a model card, over one shared Classifier."""
 import json
+import logging
+from pathlib import Path
 
 import gradio as gr
 import numpy as np
 import pandas as pd
 
-from demo.preprocess import EmptyDrawing
+from demo.preprocess import BadImage, EmptyDrawing
+
+log = logging.getLogger(__name__)
+EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 CANVAS = 400          # px; the stroke below is ~1/12 of it, like an MNIST pen on a 28 px digit
 BRUSH = 28
@@ -60,30 +65,75 @@ def model_card(classifier, metrics):
     return "\n\n".join(lines)
 
 
+UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
+
+
+def seen_image(digit):
+    """The 28x28 digit the model reads, enlarged with hard pixels so people can see what it sees."""
+    return np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
+
+
+def verdict(top):
+    (d1, p1), (d2, p2) = list(top.items())[:2]
+    if p1 < UNSURE:
+        return f"**Not sure: {d1} or {d2}?** ({p1:.0%} vs {p2:.0%}). Try a larger, clearer digit."
+    return f"**{d1}** ({p1:.1%})"
+
+
 def build_app(classifier, top_k=3):
-    def predict(sketch):
-        """Label value: top-k digits with confidences, or a message when there is nothing to read."""
+    k = max(top_k, 2)
+
+    def read(value):
+        """(Label value, the model's view, a sentence). Never raises: people get a message."""
         try:
-            label, _ = classifier.classify(sketch, top_k)
-        except EmptyDrawing as e:
-            return str(e)
-        return label
+            top, digit = classifier.classify(value, k)
+        except (EmptyDrawing, BadImage) as e:
+            return str(e), None, str(e)
+        except Exception as e:  # a bug must not become an HTTP 500 for the person drawing
+            log.exception("could not read input")
+            msg = f"Could not read that input ({type(e).__name__}); clear the canvas and try again."
+            return msg, None, msg
+        return dict(list(top.items())[:top_k]), seen_image(digit), verdict(top)
+
+    def predict(value):
+        """Label value only: what API clients of /predict and /predict_image get."""
+        return read(value)[0]
+
+    def explain(value):
+        return read(value)[1:]
 
     history = sidecar(classifier, "history")
     metrics = sidecar(classifier, "metrics")
     with gr.Blocks(title=TITLE) as app:
-        gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box. The model reads it as you draw.")
+        gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box; the model reads it as you draw. "
+                    f"Clear the canvas with the bin icon, undo with the arrow.")
         with gr.Tab("Draw"):
             with gr.Row():
-                with gr.Column():
+                with gr.Column(scale=3):
                     sketch = gr.Sketchpad(
                         label="Draw a digit", type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
                         fixed_canvas=True, layers=False, height=CANVAS + 120, width=CANVAS + 40,
                         brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
                     )
                     button = gr.Button("Predict", variant="primary")
-                with gr.Column():
+                with gr.Column(scale=2):
                     label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
+                    note = gr.Markdown()
+                    seen = gr.Image(label="What the model sees (28x28)", height=180, width=180,
+                                    interactive=False, buttons=[])
+        with gr.Tab("Upload"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    photo = gr.Image(label="A photo or scan of one digit", type="pil", image_mode=None,
+                                     sources=["upload", "clipboard", "webcam"], height=CANVAS)
+                    upload_button = gr.Button("Predict", variant="primary")
+                with gr.Column(scale=2):
+                    photo_label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
+                    photo_note = gr.Markdown()
+                    photo_seen = gr.Image(label="What the model sees (28x28)", height=180, width=180,
+                                          interactive=False, buttons=[])
+            if EXAMPLES.is_dir():
+                gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
             if history and history.get("epochs"):
                 frame = curves(history)
@@ -95,7 +145,13 @@ def build_app(classifier, top_k=3):
         with gr.Tab("Model card"):
             gr.Markdown(model_card(classifier, metrics))
 
-        sketch.change(predict, sketch, label, api_name="predict", trigger_mode="always_last",
-                      show_progress="hidden")
-        button.click(predict, sketch, label, api_visibility="private")
+        live = dict(trigger_mode="always_last", show_progress="hidden")
+        sketch.change(predict, sketch, label, api_name="predict", **live).then(
+            explain, sketch, [seen, note], api_visibility="private", **live)
+        button.click(predict, sketch, label, api_visibility="private").then(
+            explain, sketch, [seen, note], api_visibility="private")
+        photo.change(predict, photo, photo_label, api_name="predict_image", **live).then(
+            explain, photo, [photo_seen, photo_note], api_visibility="private", **live)
+        upload_button.click(predict, photo, photo_label, api_visibility="private").then(
+            explain, photo, [photo_seen, photo_note], api_visibility="private")
     return app
