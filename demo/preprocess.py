@@ -14,6 +14,8 @@ from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
 
 INK_THRESHOLD = 0.15   # fraction of the strongest ink that still counts as a stroke when cropping
 MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
+MID_BOX = 4 * DIGIT_BOX  # stroke widths are measured and fixed at 4x the final size
+MID_STROKE = 16.0        # median MNIST pen (test digits), measured the same way at that size
 NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
 
 
@@ -109,6 +111,40 @@ def sketch_ink(value):
     raise EmptyDrawing("Draw a digit first: the canvas is empty.")
 
 
+def resize_longer(img, side):
+    """Longer side to `side` px, aspect kept; area-averaging when shrinking (no ringing), then
+    rescaled so the strongest ink is 1 again: a thin stroke stays as dark as MNIST's pen."""
+    h, w = img.shape
+    scale = side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    out = np.asarray(Image.fromarray(img.astype(np.float32), mode="F").resize(
+        size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
+    return np.clip(out / max(float(out.max()), 1e-6), 0.0, 1.0)
+
+
+def stroke_width(ink):
+    """Mean stroke width in px: a stroke of length L and width w has area L*w and outline 2L."""
+    mask = ink > 0.3
+    inner = mask.copy()
+    inner[1:] &= mask[:-1]
+    inner[:-1] &= mask[1:]
+    inner[:, 1:] &= mask[:, :-1]
+    inner[:, :-1] &= mask[:, 1:]
+    outline = (mask & ~inner).sum()
+    return 2.0 * mask.sum() / max(int(outline), 1)
+
+
+def thicken(mid):
+    """Strokes much thinner than MNIST's pen (a fine brush on a big canvas) are widened to it,
+    at 4x the final resolution so the widening stays smooth."""
+    width = stroke_width(mid)
+    if width >= 0.6 * MID_STROKE:
+        return mid
+    k = int(min(MID_STROKE - width, 15)) | 1       # odd kernel
+    padded = np.pad(mid, k // 2)                    # room for the strokes at the edges to grow
+    return np.asarray(Image.fromarray(padded, mode="F").filter(ImageFilter.MaxFilter(k)))
+
+
 def center_digit(ink):
     """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass)."""
     ink = np.asarray(ink, dtype=np.float32)
@@ -119,14 +155,9 @@ def center_digit(ink):
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    h, w = crop.shape
-    scale = DIGIT_BOX / max(h, w)
-    nh, nw = max(1, round(h * scale)), max(1, round(w * scale))
-    small = np.asarray(Image.fromarray(crop, mode="F").resize((nw, nh), Image.Resampling.LANCZOS if scale < 1
-                                                              else Image.Resampling.BILINEAR))
-    small = np.clip(small, 0.0, None)
-    small = np.clip(small / max(float(small.max()), 1e-6), 0.0, 1.0)   # thin strokes keep full intensity
-
+    mid = thicken(resize_longer(crop, MID_BOX))
+    small = resize_longer(mid, DIGIT_BOX)
+    nh, nw = small.shape
     # MNIST puts the centre of mass at pixel (14, 14) of 28x28, measured in pixel indices.
     out = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
     total = small.sum()

@@ -65,6 +65,15 @@ def model_card(classifier, metrics):
     return "\n\n".join(lines)
 
 
+# Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"): pick the brush
+# for the person, once the editor has rendered.
+SELECT_BRUSH = """() => {
+  const pick = (tries) => {
+    const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
+    if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
+  };
+  pick(100);
+}"""
 UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
 
 
@@ -111,7 +120,7 @@ def build_app(classifier, top_k=3):
             with gr.Row():
                 with gr.Column(scale=3):
                     sketch = gr.Sketchpad(
-                        label="Draw a digit", type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
+                        label="Draw a digit", elem_id="sketchpad", type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
                         fixed_canvas=True, layers=False, height=CANVAS + 120, width=CANVAS + 40,
                         brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
                     )
@@ -119,8 +128,7 @@ def build_app(classifier, top_k=3):
                 with gr.Column(scale=2):
                     label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
                     note = gr.Markdown()
-                    seen = gr.Image(label="What the model sees (28x28)", height=180, width=180,
-                                    interactive=False, buttons=[])
+                    seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[])
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -130,8 +138,7 @@ def build_app(classifier, top_k=3):
                 with gr.Column(scale=2):
                     photo_label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
                     photo_note = gr.Markdown()
-                    photo_seen = gr.Image(label="What the model sees (28x28)", height=180, width=180,
-                                          interactive=False, buttons=[])
+                    photo_seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[])
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -145,6 +152,7 @@ def build_app(classifier, top_k=3):
         with gr.Tab("Model card"):
             gr.Markdown(model_card(classifier, metrics))
 
+        app.load(None, js=SELECT_BRUSH)
         live = dict(trigger_mode="always_last", show_progress="hidden")
         sketch.change(predict, sketch, label, api_name="predict", **live).then(
             explain, sketch, [seen, note], api_visibility="private", **live)
