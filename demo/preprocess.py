@@ -17,6 +17,10 @@ MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
 MID_BOX = 4 * DIGIT_BOX  # stroke widths are measured and fixed at 4x the final size
 MID_STROKE = 16.0        # median MNIST pen (test digits), measured the same way at that size
 NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
+MAX_SIDE = 2048        # larger inputs are shrunk first: same digit, bounded memory and time
+MAX_GREY = 0.5         # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
+MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or noise, not a digit
+Image.MAX_IMAGE_PIXELS = 40_000_000   # PIL refuses files over twice this: decompression bombs
 
 
 class EmptyDrawing(ValueError):
@@ -32,6 +36,12 @@ def _as_array(image):
         return None
     if isinstance(image, Image.Image):
         image = ImageOps.exif_transpose(image)     # photos: honour the camera's orientation
+        if max(image.size) > MAX_SIDE:             # a 12000 px photo holds no more digit than a 2000 px one
+            image = image.copy()
+            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
+        if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):   # 16/32-bit scans: scale to 8 bits
+            a = np.asarray(image, dtype=np.float32)
+            return a * (255.0 / a.max()) if a.max(initial=0) > 255 else a
         if image.mode not in ("L", "RGB", "RGBA"):
             image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
         return np.asarray(image)
@@ -42,9 +52,16 @@ def _as_array(image):
                 return _as_array(im)
         except FileNotFoundError:
             raise BadImage(f"{image} does not exist; check the path.") from None
-        except (OSError, ValueError, Image.DecompressionBombError) as e:
+        except Image.DecompressionBombError:
+            raise BadImage(f"{image} is too large to open (over {2 * Image.MAX_IMAGE_PIXELS // 10**6} million "
+                           "pixels); send a smaller picture.") from None
+        except (OSError, ValueError, SyntaxError) as e:
             raise BadImage(f"{image} is not an image that can be read ({e}); use a PNG or JPEG of a digit.") from None
-    return np.asarray(image)
+    a = np.asarray(image)
+    if a.ndim >= 2 and max(a.shape[:2]) > MAX_SIDE:
+        step = -(-max(a.shape[:2]) // MAX_SIDE)
+        a = a[::step, ::step]
+    return a
 
 
 def ink_map(image):
@@ -58,7 +75,8 @@ def ink_map(image):
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.dtype.kind not in "uifb":
         raise BadImage(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} and dtype {a.dtype}.")
     floats_in_unit_range = a.dtype.kind == "f" and np.nanmax(a, initial=0) <= 1.0
-    a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
+    with np.errstate(over="ignore"):   # float64/int64 beyond float32 become inf, then 255
+        a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
     a = (a * 255.0 if floats_in_unit_range else a).clip(0, 255)
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = a[..., 3] / 255.0
@@ -152,10 +170,19 @@ def center_digit(ink):
     if not np.isfinite(peak) or peak < MIN_CONTRAST:
         raise EmptyDrawing("Draw a digit first: the canvas is empty.")
     ink = np.clip(ink / peak, 0.0, 1.0)
+    if (ink > 0.5).mean() > MAX_INK:
+        raise BadImage("There is ink almost everywhere: clear the canvas (or use a cleaner picture) "
+                       "and draw one digit.")
     rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
-    mid = thicken(resize_longer(crop, MID_BOX))
+    mid = resize_longer(crop, MID_BOX)
+    if max(crop.shape) / min(crop.shape) < 2 and (mid > 0.5).mean() > 0.7:
+        raise BadImage("That is a dot or a blot, not a digit: clear the canvas and draw a digit.")
+    if ((mid > 0.25) & (mid < 0.75)).mean() > MAX_GREY:
+        raise BadImage("No clear pen strokes found: the picture looks like noise or is very blurred; "
+                       "draw or photograph one digit.")
+    mid = thicken(mid)
     small = resize_longer(mid, DIGIT_BOX)
     nh, nw = small.shape
     # MNIST puts the centre of mass at pixel (14, 14) of 28x28, measured in pixel indices.
