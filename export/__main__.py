@@ -1,6 +1,9 @@
 """python -m export --run runs/resnet50v2 --out models/mnist-resnet50v2.onnx"""
 import argparse
+import os
 import sys
+
+import numpy as np
 
 from demo.classifier import DEFAULT_MODEL
 
@@ -13,19 +16,32 @@ def main(argv=None):
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
     p.add_argument("--parity", type=int, default=256, help="test digits compared between ONNX and Keras")
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on this many test digits; 0 = all")
+    p.add_argument("--int8", default=None, help="also write an int8 model here (static QDQ, per-channel)")
+    p.add_argument("--calibration", type=int, default=500, help="training digits used to calibrate int8")
+    p.add_argument("--calibration-method", default="percentile", choices=["minmax", "percentile", "entropy"])
     args = p.parse_args(argv)
 
     from export.onnx_export import ExportError, export
     from train import data
 
     try:
-        _, (x_test, y_test) = data.load(args.data)
+        (x_train, _), (x_test, y_test) = data.load(args.data)
         if args.limit_test:
             x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
         summary = export(args.run, args.out, x_test, y_test, args.parity)
     except (ExportError, data.DataError) as e:
         sys.exit(f"error: {e}")
     print(f"wrote {summary['path']} ({summary['size_mb']:.1f} MB), test accuracy {summary['test_accuracy']:.4%}")
+    if args.int8:
+        from demo.contract import to_model_input
+        from export.quantize import quantize
+
+        calib = np.random.default_rng(0).choice(len(x_train), args.calibration, replace=False)
+        int8_acc, fp32_acc = quantize(args.out, args.int8, to_model_input(x_train[calib]), to_model_input(x_test),
+                                      y_test, args.calibration_method)
+        size = os.path.getsize(args.int8) / 2**20
+        print(f"wrote {args.int8} ({size:.1f} MB): int8 test accuracy {int8_acc:.4%} vs fp32 {fp32_acc:.4%} "
+              f"({(int8_acc - fp32_acc) * 100:+.2f} points)")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,115 @@
+"""How well does a drawing on the Sketchpad reach the model?  `python -m bench.canvas_robustness`
+
+Real MNIST test digits are redrawn the way people draw on an 800x800 canvas (digit height 25-80%
+of the canvas, anywhere on it, strokes from a fine pen to a fat brush, tilted up to 12 degrees, black
+or coloured ink) and sent, as the Sketchpad's value, through the app's own preprocessing and model.
+The naive pipeline most demos use (whole canvas -> greyscale -> invert -> 28x28) runs beside it.
+"""
+import argparse
+import time
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from bench.report import machine, publish, table
+from demo.classifier import DEFAULT_MODEL, Classifier
+from demo.contract import to_model_input
+from demo.preprocess import prepare
+from train.data import load  # numpy only: this module imports no TensorFlow
+
+CANVAS = 800
+STROKES = {"fine pen": -2, "thin": -1, "normal": 0, "thick": 1, "very thick": 2}
+INKS = {"black": (0, 0, 0), "blue": (20, 60, 200), "red": (210, 30, 30), "orange": (255, 150, 0)}
+
+
+def draw(digit, rng, height, stroke, angle, ink, flatten):
+    """One synthetic drawing as the Sketchpad value (background, one RGBA layer, composite)."""
+    d = digit.astype(np.float32) / 255.0
+    rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
+    d = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    h = int(height * CANVAS)
+    w = max(2, int(d.shape[1] * h / d.shape[0]))
+    # the pen's centreline comes from MNIST's own stroke; width is set at 1/4 size then smoothed up
+    quarter = Image.fromarray(d, mode="F").resize((max(2, w // 4), max(2, h // 4)), Image.Resampling.BILINEAR)
+    mask = Image.fromarray(((np.asarray(quarter) > 0.45) * 255).astype(np.uint8))
+    step = max(1, round(h / 4 / 40))          # one kernel step per ~2.5% of the digit's height
+    for _ in range(abs(stroke)):
+        mask = mask.filter(ImageFilter.MaxFilter(2 * step + 1) if stroke > 0 else ImageFilter.MinFilter(3))
+    big = mask.resize((w, h), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(1.2))
+    big = big.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
+    alpha = np.asarray(big, dtype=np.float32) / 255.0
+    alpha = np.where(alpha > 0.5, 1.0, alpha * 2 * (alpha > 0.25))   # brush: opaque core, soft edge
+    bh, bw = alpha.shape
+    if bh > CANVAS or bw > CANVAS:
+        f = CANVAS / max(bh, bw)
+        alpha = np.asarray(Image.fromarray(alpha, mode="F").resize((int(bw * f), int(bh * f))))
+        bh, bw = alpha.shape
+    top, left = rng.integers(0, CANVAS - bh + 1), rng.integers(0, CANVAS - bw + 1)
+    layer = np.zeros((CANVAS, CANVAS, 4), np.uint8)
+    layer[..., :3] = ink
+    layer[top:top + bh, left:left + bw, 3] = (np.clip(alpha, 0, 1) * 255).astype(np.uint8)
+    background = np.full((CANVAS, CANVAS, 4), 255, np.uint8)
+    composite = Image.fromarray(background.copy())
+    composite.alpha_composite(Image.fromarray(layer))
+    composite = np.asarray(composite)
+    return {"background": background, "layers": [] if flatten else [layer], "composite": composite}
+
+
+def naive(value):
+    """What most demos do: the whole canvas, greyscale, inverted, squashed to 28x28."""
+    grey = Image.fromarray(value["composite"][..., :3]).convert("L").resize((28, 28), Image.Resampling.BILINEAR)
+    return to_model_input(255 - np.asarray(grey))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--data", default=None, help="mnist.npz (default: $MNIST_NPZ, else download)")
+    p.add_argument("--n", type=int, default=2000, help="drawings (test digits) to synthesise")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
+    args = p.parse_args(argv)
+
+    clf = Classifier(args.model)
+    _, (x_test, y_test) = load(args.data)
+    rng = np.random.default_rng(args.seed)
+    idx = rng.choice(len(x_test), args.n, replace=False)
+    conditions, ours, base = [], [], []
+    started = time.time()
+    for i in idx:
+        height = rng.uniform(0.25, 0.80)
+        stroke = rng.choice(list(STROKES))
+        angle = rng.uniform(-12, 12)
+        ink = rng.choice(list(INKS)) if rng.random() < 0.5 else "black"
+        flatten = rng.random() < 0.25          # some clients send only the flattened composite
+        value = draw(x_test[i], rng, height, STROKES[stroke], angle, INKS[ink], flatten)
+        x, _ = prepare(value)
+        ours.append(x)
+        base.append(naive(value))
+        size = "small (25-40%)" if height < 0.4 else "medium (40-60%)" if height < 0.6 else "large (60-80%)"
+        tilt = "upright (<4°)" if abs(angle) < 4 else "tilted (4-12°)"
+        conditions.append({"size": size, "stroke": stroke, "tilt": tilt, "ink": "black" if ink == "black" else "colour",
+                           "value": "flattened composite" if flatten else "layers + composite"})
+    synth = time.time() - started
+    y = y_test[idx]
+    hit_ours = clf.predict_batch(np.concatenate(ours)).argmax(1) == y
+    hit_base = clf.predict_batch(np.concatenate(base)).argmax(1) == y
+
+    rows = [("**all**", len(y), f"**{hit_ours.mean():.2%}**", f"{hit_base.mean():.2%}")]
+    for key in ("size", "stroke", "tilt", "ink", "value"):
+        for level in sorted({c[key] for c in conditions}, key=lambda v: (list(STROKES).index(v) if v in STROKES else 0, v)):
+            sel = np.array([c[key] == level for c in conditions])
+            rows.append((f"{key}: {level}", int(sel.sum()), f"{hit_ours[sel].mean():.2%}", f"{hit_base[sel].mean():.2%}"))
+    body = (f"`python -m bench.canvas_robustness --n {args.n}` with `{clf.path.name}` on {machine()}: "
+            f"{args.n} MNIST test digits redrawn on an {CANVAS}x{CANVAS} Sketchpad ({synth:.0f} s to synthesise "
+            "and preprocess). Accuracy through the app's preprocessing vs the naive whole-canvas resize:\n\n"
+            + table(["condition", "drawings", "app preprocessing", "naive resize"], rows))
+    if args.no_write:
+        print(body)
+    else:
+        publish("Canvas robustness", body)
+    return hit_ours.mean()
+
+
+if __name__ == "__main__":
+    main()
