@@ -1,5 +1,9 @@
 """A few real training steps on real digits, a resume, then export and ONNX-vs-Keras parity."""
 import json
+import os
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import onnx
@@ -7,34 +11,57 @@ import pytest
 
 from demo.classifier import Classifier
 from demo.contract import DESCRIPTION, INPUT_SHAPE, to_model_input
-from tests.conftest import FIXTURE, run_module
+from tests.conftest import FIXTURE, ROOT, run_module
 
 QUICK = ["--data", str(FIXTURE), "--val-size", "100", "--batch-size", "32", "--steps-per-epoch", "2",
          "--limit-test", "100", "--verbose", "2"]
 
 
+def train_until_killed(out, marker):
+    """Start a training run and SIGKILL it as soon as it prints `marker`."""
+    proc = subprocess.Popen([sys.executable, "-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if marker in line:
+            proc.kill()
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, "".join(seen[-30:])
+    return "".join(seen)
+
+
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
+    """Epoch 1, paused by the time budget; epoch 2 killed half-way; then resumed to the end."""
     out = tmp_path_factory.mktemp("run")
-    first = run_module("-m", "train", *QUICK, "--epochs", "2", "--out", str(out), "--time-budget", "0.01")
+    first = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--time-budget", "0.01")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "time budget" in first.stdout, first.stdout[-2000:]     # stopped cleanly after epoch 1
-    resumed = run_module("-m", "train", *QUICK, "--epochs", "2", "--out", str(out), "--resume")
+    killed = train_until_killed(out, "Epoch 2/3")
+    assert "Resuming" in killed and "after epoch 1" in killed
+    resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     return out, first.stdout, resumed.stdout
 
 
-def test_time_budget_stops_at_an_epoch_and_resume_continues(run_dir):
+def test_time_budget_pause_kill_and_resume_give_one_continuous_run(run_dir):
     out, first, resumed = run_dir
-    assert "Resuming" in resumed and "after epoch 1" in resumed
+    assert "Resuming" in resumed and "after epoch 1" in resumed      # the kill lost only epoch 2's progress
+    assert not list(out.glob("*.tmp*")), "a killed run left a temp file"
     state = json.loads((out / "state.json").read_text())
-    assert [h["epoch"] for h in state["history"]] == [1, 2]
+    assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
+    # the cosine schedule went on from the saved optimizer step: it decays to 0 at the last step
+    lrs = [h["learning_rate"] for h in state["history"]]
+    assert lrs[0] > lrs[1] > lrs[2] and lrs[2] < 1e-6
     history = json.loads((out / "history.json").read_text())["epochs"]
-    assert len(history) == 2 and {"loss", "val_accuracy", "learning_rate", "seconds"} <= set(history[0])
-    assert (out / "curves.png").stat().st_size > 1000 and (out / "history.csv").read_text().count("\n") == 3
+    assert len(history) == 3 and {"loss", "val_accuracy", "learning_rate", "seconds"} <= set(history[0])
+    assert (out / "curves.png").stat().st_size > 1000 and (out / "history.csv").read_text().count("\n") == 4
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test"]["count"] == 100 and len(metrics["test"]["confusion"]) == 10
-    assert sum(map(sum, metrics["test"]["confusion"])) == 100
+    assert sum(map(sum, metrics["test"]["confusion"])) == 100 and metrics["epochs_run"] == 3
 
 
 def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
