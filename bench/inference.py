@@ -6,19 +6,15 @@ the resident memory of the TensorFlow-free app process.
 """
 import argparse
 import itertools
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 
 from bench.report import machine, percentiles, publish, table
+from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def time_calls(fn, n, warmup=5):
@@ -32,60 +28,21 @@ def time_calls(fn, n, warmup=5):
     return percentiles(ms)
 
 
-def rss_mb(pid):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def app_numbers(model, x_digits, n_requests):
     """Start app.py as a user does; time to first answer, request latency, RSS."""
-    from gradio_client import Client, handle_file
-    from PIL import Image
+    from gradio_client import Client
 
-    from tests.drawing import place_digit, sketch_value
+    from tests.drawing import as_upload, place_digit, sketch_value
 
-    port = free_port()
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "app.py", "--model", str(model), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            files = []
-            for i, d in enumerate(x_digits[:20]):
-                v = sketch_value(place_digit(d, 400, 0.6))
-                paths = {}
-                for key, arr in (("background", v["background"]), ("layer", v["layers"][0]),
-                                 ("composite", v["composite"])):
-                    paths[key] = f"{tmp}/{i}-{key}.png"
-                    Image.fromarray(arr).save(paths[key])
-                files.append({"background": handle_file(paths["background"]), "layers": [handle_file(paths["layer"])],
-                              "composite": handle_file(paths["composite"])})
-            client = None
-            while client is None:
-                try:
-                    client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-                except Exception:
-                    if proc.poll() is not None:
-                        raise SystemExit("the app exited during start-up")
-                    time.sleep(0.2)
-            client.predict(files[0], api_name="/predict")
-            cold = time.perf_counter() - started
-            drawings = itertools.cycle(files)
-            lat = time_calls(lambda: client.predict(next(drawings), api_name="/predict"), n_requests, warmup=3)
-            rss = rss_mb(proc.pid)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as tmp, running_app("--model", model) as (url, proc):
+        files = [as_upload(sketch_value(place_digit(d, 400, 0.6)), tmp, str(i)) for i, d in enumerate(x_digits[:20])]
+        client = Client(url, verbose=False)
+        client.predict(files[0], api_name="/predict")
+        cold = time.perf_counter() - started
+        drawings = itertools.cycle(files)
+        lat = time_calls(lambda: client.predict(next(drawings), api_name="/predict"), n_requests, warmup=3)
+        rss = rss_mb(proc.pid)
     return cold, lat, rss
 
 

@@ -5,39 +5,24 @@ Reports requests/s, latency percentiles, errors (must be 0) and the server's res
 """
 import argparse
 import itertools
-import subprocess
 import sys
 import tempfile
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from bench.inference import free_port, rss_mb
 from bench.report import machine, percentiles, publish, table
+from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL
 from tests.conftest import FIXTURE
-from tests.drawing import place_digit, sketch_value
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.drawing import as_upload, place_digit, sketch_value
 
 
 def drawings(tmp, n=16):
-    from gradio_client import handle_file
     with np.load(FIXTURE) as f:
         digits = f["x_test"][:n]
-    out = []
-    for i, d in enumerate(digits):
-        v = sketch_value(place_digit(d, 400, 0.6))
-        files = {}
-        for key, arr in (("background", v["background"]), ("layer", v["layers"][0]), ("composite", v["composite"])):
-            files[key] = f"{tmp}/{i}-{key}.png"
-            Image.fromarray(arr).save(files[key])
-        out.append({"background": handle_file(files["background"]), "layers": [handle_file(files["layer"])],
-                    "composite": handle_file(files["composite"])})
-    return out
+    return [as_upload(sketch_value(place_digit(d, 400, 0.6)), tmp, str(i)) for i, d in enumerate(digits)]
 
 
 def client_loop(url, values, deadline, latencies, errors, lock):
@@ -79,35 +64,19 @@ def main(argv=None):
     p.add_argument("--seconds", type=float, default=30)
     args = p.parse_args(argv)
 
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--model", args.model, "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
     rows, all_errors = [], []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            values = drawings(tmp)
-            deadline = time.time() + 120
-            while True:
-                try:
-                    from gradio_client import Client
-                    Client(url, verbose=False).predict(values[0], api_name="/predict")
-                    break
-                except Exception:
-                    if time.time() > deadline or proc.poll() is not None:
-                        raise SystemExit("the app did not start")
-                    time.sleep(0.5)
-            idle_rss = rss_mb(proc.pid)
-            for n in map(int, args.clients.split(",")):
-                lat, errors, wall = run(url, n, args.seconds, values)
-                pc = percentiles(lat) if lat else {50: float("nan"), 95: float("nan"), 99: float("nan")}
-                rows.append([n, f"{len(lat) / wall:.1f}", f"{pc[50]:.0f}", f"{pc[95]:.0f}", f"{pc[99]:.0f}",
-                             len(errors), f"{rss_mb(proc.pid):.0f}"])
-                all_errors += errors
-                print(rows[-1], flush=True)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+    with tempfile.TemporaryDirectory() as tmp, running_app("--model", args.model) as (url, proc):
+        values = drawings(tmp)
+        from gradio_client import Client
+        Client(url, verbose=False).predict(values[0], api_name="/predict")
+        idle_rss = rss_mb(proc.pid)
+        for n in map(int, args.clients.split(",")):
+            lat, errors, wall = run(url, n, args.seconds, values)
+            pc = percentiles(lat) if lat else {50: float("nan"), 95: float("nan"), 99: float("nan")}
+            rows.append([n, f"{len(lat) / wall:.1f}", f"{pc[50]:.0f}", f"{pc[95]:.0f}", f"{pc[99]:.0f}",
+                         len(errors), f"{rss_mb(proc.pid):.0f}"])
+            all_errors += errors
+            print(rows[-1], flush=True)
     body = (f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g}` on {machine()}; "
             f"the app as shipped (`app.py`, queue default_concurrency_limit=2, onnxruntime intra-op threads "
             f"= cores), idle RSS {idle_rss:.0f} MB. Clients and server share the same 2 cores.\n\n"

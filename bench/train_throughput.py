@@ -9,7 +9,6 @@ import argparse
 import time
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from bench.report import machine, publish, table

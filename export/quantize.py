@@ -7,7 +7,6 @@ BatchNorm Mul/Add chains and the softmax is what sends a naive ResNet50V2 QDQ mo
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import onnx
 from onnxruntime.quantization import (CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType,
                                       quantize_static)

@@ -42,3 +42,17 @@ def stroke_digit(points, canvas=400, width=28):
     for x, y in (points[0], points[-1]):
         draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=1.0)
     return np.asarray(im)
+
+
+def as_upload(value, folder, name):
+    """A Sketchpad value as PNG files, the way the browser sends it to /predict."""
+    from gradio_client import handle_file
+
+    def save(array, part):
+        path = f"{folder}/{name}-{part}.png"
+        Image.fromarray(array).save(path)
+        return handle_file(path)
+
+    return {"background": save(value["background"], "background"),
+            "layers": [save(layer, f"layer{i}") for i, layer in enumerate(value["layers"])],
+            "composite": save(value["composite"], "composite")}

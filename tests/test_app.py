@@ -3,22 +3,10 @@ import subprocess
 import sys
 
 import numpy as np
-from gradio_client import Client, handle_file
-from PIL import Image
+from gradio_client import Client
 
 from tests.conftest import ROOT
-from tests.drawing import place_digit, sketch_value
-
-
-def upload_value(value, tmp_path, name):
-    """A Sketchpad value as files, the way the browser sends it."""
-    def save(array, suffix):
-        path = tmp_path / f"{name}-{suffix}.png"
-        Image.fromarray(array).save(path)
-        return handle_file(str(path))
-    return {"background": save(value["background"], "bg"),
-            "layers": [save(layer, f"layer{i}") for i, layer in enumerate(value["layers"])],
-            "composite": save(value["composite"], "composite")}
+from tests.drawing import as_upload, place_digit, sketch_value
 
 
 def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
@@ -26,7 +14,7 @@ def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
     picks = [int(np.flatnonzero(sample["y_test"] == d)[0]) for d in (0, 3, 7)]
     for i in picks:
         value = sketch_value(place_digit(sample["x_test"][i], 400, 0.6, (0.45, 0.55)))
-        result = client.predict(upload_value(value, tmp_path, str(i)), api_name="/predict")
+        result = client.predict(as_upload(value, tmp_path, str(i)), api_name="/predict")
         assert result["label"] == str(sample["y_test"][i]), result
         assert len(result["confidences"]) == 3 and result["confidences"][0]["confidence"] > 0.5
 
@@ -34,7 +22,7 @@ def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
 def test_app_answers_an_empty_canvas_with_a_message(app_url, tmp_path):
     client = Client(app_url, verbose=False)
     empty = sketch_value(np.zeros((400, 400), np.float32))
-    result = client.predict(upload_value(empty, tmp_path, "empty"), api_name="/predict")
+    result = client.predict(as_upload(empty, tmp_path, "empty"), api_name="/predict")
     assert result["label"].startswith("Draw a digit") and not result.get("confidences")
 
 
