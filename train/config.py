@@ -11,8 +11,8 @@ class Config:
     recipe: str = field(default="ours", metadata={"help": "ours | original (the blog: Adam 1e-4, batch 200, plateau)",
                                                   "choices": ["ours", "original"]})
     epochs: int = field(default=12, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
-    batch_size: int = field(default=128, metadata={"help": "global batch size"})
-    lr: float = field(default=2e-3, metadata={"help": "peak learning rate"})
+    batch_size: int = field(default=128, metadata={"help": "batch per replica (global = this x replicas)"})
+    lr: float = field(default=2e-3, metadata={"help": "peak learning rate for one replica (scaled x replicas)"})
     optimizer: str = field(default="adamw", metadata={"choices": ["adamw", "adam", "sgd"], "help": "optimizer"})
     weight_decay: float = field(default=0.05, metadata={"help": "decoupled weight decay (adamw, sgd)"})
     schedule: str = field(default="cosine", metadata={"choices": ["cosine", "plateau"],
@@ -38,6 +38,10 @@ class Config:
     plateau_patience: int = field(default=2, metadata={"help": "plateau schedule: epochs before LR x0.2"})
     time_budget: float = field(default=0.0, metadata={"help": "minutes; stop at the epoch boundary that would overrun"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last epoch"})
+    strategy: str = field(default="auto", metadata={
+        "choices": ["auto", "none", "mirrored", "multiworker"],
+        "help": "tf.distribute: auto = mirrored on 2+ GPUs, else none; multiworker reads TF_CONFIG"})
+    cpu_replicas: int = field(default=0, metadata={"help": "split the CPU into N logical devices (to try mirrored)"})
     steps_per_epoch: int = field(default=0, metadata={"help": "cap steps per epoch (tests, smoke runs); 0 = full"})
     verbose: int = field(default=1, metadata={"help": "Keras progress: 1 bar, 2 one line per epoch, 0 silent"})
 

@@ -28,6 +28,23 @@ def resolve_precision(name):
     return name
 
 
+def make_strategy(name, cpu_replicas=0):
+    """auto: MirroredStrategy on 2+ GPUs, else the default (one device). `cpu_replicas` splits the
+    CPU into logical devices so mirrored training can be tried without GPUs."""
+    if cpu_replicas > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
+    gpus = tf.config.list_logical_devices("GPU")
+    if name == "auto":
+        name = "mirrored" if len(gpus) > 1 else "none"
+    if name == "mirrored":
+        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
+        return tf.distribute.MirroredStrategy(devices)
+    if name == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    return tf.distribute.get_strategy()
+
+
 def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
     """x: contract-shaped float32. Augmentation is a batched map, parallel and prefetched."""
     ds = tf.data.Dataset.from_tensor_slices((x, tf.one_hot(y, NUM_CLASSES)))
@@ -141,26 +158,9 @@ def evaluate(model, x, y, batch_size=500):
                 errors=int((pred != y).sum()), count=int(len(y)))
 
 
-def run(cfg):
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    precision = resolve_precision(cfg.precision)
-    keras.utils.set_random_seed(cfg.seed)
-
-    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
-    (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
-    if cfg.limit:
-        x_tr, y_tr = x_tr[:cfg.limit], y_tr[:cfg.limit]
-    if cfg.limit_test:
-        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
-    x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
-    print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
-
-    augment = None if cfg.no_augment else Augment(cfg.rotation, cfg.zoom, cfg.shift, cfg.shear)
-    train_ds = make_dataset(x_tr, y_tr, cfg.batch_size, cfg.seed, augment or Augment(0, 0, 0, 0), cfg.steps_per_epoch)
-    val_ds = make_dataset(x_val, y_val, 500, cfg.seed)
-    steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
-
+def restore_or_build(cfg, out, steps):
+    """--resume: the last finished epoch's model, optimizer (schedule position, EMA) and counters.
+    Otherwise a fresh model and state."""
     state_path = out / STATE
     if cfg.resume and state_path.exists() and (out / LAST).exists():
         state = json.loads(state_path.read_text())
@@ -180,7 +180,37 @@ def run(cfg):
         model.compile(optimizer=make_optimizer(cfg, steps),
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
                       metrics=["accuracy"])
-    write_json(out / "config.json", {**dataclasses.asdict(cfg), "precision_used": precision})
+    return model, state
+
+
+def run(cfg):
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
+    precision = resolve_precision(cfg.precision)
+    keras.utils.set_random_seed(cfg.seed)
+    replicas = strategy.num_replicas_in_sync
+    if replicas > 1:   # global batch grows with the replicas; the linear scaling rule keeps lr in step
+        cfg = dataclasses.replace(cfg, batch_size=cfg.batch_size * replicas, lr=cfg.lr * replicas)
+        print(f"{type(strategy).__name__}: {replicas} replicas, global batch {cfg.batch_size}, peak lr {cfg.lr:g}")
+
+    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
+    (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
+    if cfg.limit:
+        x_tr, y_tr = x_tr[:cfg.limit], y_tr[:cfg.limit]
+    if cfg.limit_test:
+        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
+    x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
+    print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
+
+    augment = None if cfg.no_augment else Augment(cfg.rotation, cfg.zoom, cfg.shift, cfg.shear)
+    train_ds = make_dataset(x_tr, y_tr, cfg.batch_size, cfg.seed, augment or Augment(0, 0, 0, 0), cfg.steps_per_epoch)
+    val_ds = make_dataset(x_val, y_val, 500, cfg.seed)
+    steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
+
+    with strategy.scope():
+        model, state = restore_or_build(cfg, out, steps)
+    write_json(out / "config.json", {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
 
     started = time.time()
     if state["epoch"] < cfg.epochs and not state.get("stopped"):
@@ -197,8 +227,8 @@ def run(cfg):
     metrics = dict(
         test_accuracy=test["accuracy"], test=test, best_epoch=state["best_epoch"],
         val_accuracy=round(state["best_val_accuracy"], 5), epochs_run=state["epoch"],
-        stopped=state.get("stopped") or state.get("paused") or "finished all epochs", train_images=len(x_tr), val_images=len(x_val),
-        precision=precision, seconds_this_session=round(time.time() - started, 1),
+        stopped=state.get("stopped") or state.get("paused") or "finished all epochs",
+        train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas, seconds_this_session=round(time.time() - started, 1),
         train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
         finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     )
