@@ -39,7 +39,7 @@ def main(argv=None):
     ordered = [results[f] for f in args.files]
     for r in ordered:
         if "error" in r:
-            print(f"error: {r['error']}", file=sys.stderr)   # the message names the file
+            print(f"{r['file']}: error: {r['error']}", file=sys.stderr)
         elif not args.json:
             print(f"{r['file']}: " + "  ".join(f"{t['digit']} ({t['probability']:.1%})" for t in r["top"]))
     if args.json:

@@ -53,10 +53,12 @@ def _as_array(image):
         except FileNotFoundError:
             raise BadImage(f"{image} does not exist; check the path.") from None
         except Image.DecompressionBombError:
-            raise BadImage(f"{image} is too large to open (over {2 * Image.MAX_IMAGE_PIXELS // 10**6} million "
-                           "pixels); send a smaller picture.") from None
-        except (OSError, ValueError, SyntaxError) as e:
-            raise BadImage(f"{image} is not an image that can be read ({e}); use a PNG or JPEG of a digit.") from None
+            raise BadImage(f"{os.path.basename(image)} is too large to open (over "
+                           f"{2 * Image.MAX_IMAGE_PIXELS // 10**6} million pixels); send a smaller picture.") from None
+        except (OSError, ValueError, SyntaxError) as e:   # names the file, never the server's folders
+            reason = str(e).replace(str(image), os.path.basename(image))
+            raise BadImage(f"{os.path.basename(image)} is not an image that can be read ({reason}); "
+                           "use a PNG or JPEG of a digit.") from None
     a = np.asarray(image)
     if a.ndim >= 2 and max(a.shape[:2]) > MAX_SIDE:
         step = -(-max(a.shape[:2]) // MAX_SIDE)

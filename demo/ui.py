@@ -77,6 +77,17 @@ SELECT_BRUSH = """() => {
 UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
 
 
+def local_paths(value):
+    """The events run with preprocess=False: Gradio checks the uploads and moves them into its cache,
+    then hands over its file records ({"path": ...}). Decoding is left to demo.preprocess, so a
+    broken or hostile upload gets our sentence instead of a Gradio error."""
+    if isinstance(value, dict):
+        return value["path"] if "path" in value else {k: local_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [local_paths(v) for v in value]
+    return value
+
+
 def seen_image(digit):
     """The 28x28 digit the model reads, enlarged with hard pixels so people can see what it sees."""
     return np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
@@ -95,7 +106,7 @@ def build_app(classifier, top_k=3):
     def read(value):
         """(Label value, the model's view, a sentence). Never raises: people get a message."""
         try:
-            top, digit = classifier.classify(value, k)
+            top, digit = classifier.classify(local_paths(value), k)
         except (EmptyDrawing, BadImage) as e:
             return str(e), None, str(e)
         except Exception as e:  # a bug must not become an HTTP 500 for the person drawing
@@ -120,7 +131,7 @@ def build_app(classifier, top_k=3):
             with gr.Row():
                 with gr.Column(scale=3):
                     sketch = gr.Sketchpad(
-                        label="Draw a digit", elem_id="sketchpad", type="numpy", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
+                        label="Draw a digit", elem_id="sketchpad", type="filepath", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
                         fixed_canvas=True, layers=False, height=CANVAS + 120, width=CANVAS + 40,
                         brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
                     )
@@ -132,7 +143,7 @@ def build_app(classifier, top_k=3):
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    photo = gr.Image(label="A photo or scan of one digit", type="pil", image_mode=None,
+                    photo = gr.Image(label="A photo or scan of one digit", type="filepath", image_mode=None,
                                      sources=["upload", "clipboard", "webcam"], height=CANVAS)
                     upload_button = gr.Button("Predict", variant="primary")
                 with gr.Column(scale=2):
@@ -153,13 +164,13 @@ def build_app(classifier, top_k=3):
             gr.Markdown(model_card(classifier, metrics))
 
         app.load(None, js=SELECT_BRUSH)
-        live = dict(trigger_mode="always_last", show_progress="hidden")
+        live = dict(trigger_mode="always_last", show_progress="hidden", preprocess=False)
         sketch.change(predict, sketch, label, api_name="predict", **live).then(
             explain, sketch, [seen, note], api_visibility="private", **live)
-        button.click(predict, sketch, label, api_visibility="private").then(
-            explain, sketch, [seen, note], api_visibility="private")
+        button.click(predict, sketch, label, api_visibility="private", preprocess=False).then(
+            explain, sketch, [seen, note], api_visibility="private", preprocess=False)
         photo.change(predict, photo, photo_label, api_name="predict_image", **live).then(
             explain, photo, [photo_seen, photo_note], api_visibility="private", **live)
-        upload_button.click(predict, photo, photo_label, api_visibility="private").then(
-            explain, photo, [photo_seen, photo_note], api_visibility="private")
+        upload_button.click(predict, photo, photo_label, api_visibility="private", preprocess=False).then(
+            explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False)
     return app

@@ -31,6 +31,8 @@ def resolve_precision(name):
 def make_strategy(name, cpu_replicas=0):
     """auto: MirroredStrategy on 2+ GPUs, else the default (one device). `cpu_replicas` splits the
     CPU into logical devices so mirrored training can be tried without GPUs."""
+    if name == "multiworker":   # before anything touches the TF context: collectives are set up at start
+        return tf.distribute.MultiWorkerMirroredStrategy()
     if cpu_replicas > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
@@ -40,8 +42,6 @@ def make_strategy(name, cpu_replicas=0):
     if name == "mirrored":
         devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
         return tf.distribute.MirroredStrategy(devices)
-    if name == "multiworker":
-        return tf.distribute.MultiWorkerMirroredStrategy()
     return tf.distribute.get_strategy()
 
 
