@@ -28,6 +28,12 @@ def resolve_precision(name):
     return name
 
 
+MULTIWORKER_BROKEN = (
+    "Multi-worker training fails in Keras 3 with TensorFlow's MultiWorkerMirroredStrategy (model.fit cannot "
+    "take its PerReplica batches; open upstream: keras-team/keras#20585). Train on one machine instead "
+    "(--strategy mirrored uses all its GPUs), or see the README for the alternatives.")
+
+
 def make_strategy(name, cpu_replicas=0):
     """auto: MirroredStrategy on 2+ GPUs, else the default (one device). `cpu_replicas` splits the
     CPU into logical devices so mirrored training can be tried without GPUs."""
@@ -217,8 +223,13 @@ def run(cfg):
         callbacks = [RunState(cfg, out, state), keras.callbacks.TerminateOnNaN()]
         if cfg.ema:
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
-        model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state["epoch"],
-                  callbacks=callbacks, verbose=cfg.verbose)
+        try:
+            model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state["epoch"],
+                      callbacks=callbacks, verbose=cfg.verbose)
+        except ValueError as e:
+            if "PerReplica" in str(e) and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+                raise SystemExit(MULTIWORKER_BROKEN) from None
+            raise
     if not (out / BEST).exists():
         raise SystemExit(f"No epoch finished in {out}, so there is no model to evaluate; train for at least one epoch.")
 
