@@ -93,3 +93,14 @@ def test_training_cli_help_and_bad_data_path():
     assert "--time-budget" in run_module("-m", "train", "--help").stdout
     result = run_module("-m", "train", "--data", "/nonexistent/mnist.npz")
     assert result.returncode != 0 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    """tf.distribute.MirroredStrategy, as on a 2-GPU machine: global batch and LR scale with replicas."""
+    result = run_module("-m", "train", *QUICK, "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path),
+                        "--strategy", "mirrored", "--cpu-replicas", "2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "MirroredStrategy: 2 replicas, global batch 32, peak lr 0.004" in result.stdout
+    config = json.loads((tmp_path / "config.json").read_text())
+    assert config["replicas"] == 2 and config["batch_size"] == 32
+    assert json.loads((tmp_path / "metrics.json").read_text())["test"]["count"] == 100
