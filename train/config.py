@@ -34,7 +34,9 @@ class Config:
     precision: str = field(default="auto", metadata={
         "choices": ["auto", "float32", "mixed_float16", "mixed_bfloat16"],
         "help": "auto: mixed_float16 on a GPU, float32 on a CPU (float16 is ~12x slower on CPU)"})
-    patience: int = field(default=5, metadata={"help": "early stopping: epochs without val_loss improvement"})
+    patience: int = field(default=-1, metadata={
+        "help": "early stopping: epochs without val_loss improvement; -1 = 5 with --schedule plateau, off with "
+                "cosine (its length is the plan, and the best validation epoch is kept either way)"})
     plateau_patience: int = field(default=2, metadata={"help": "plateau schedule: epochs before LR x0.2"})
     time_budget: float = field(default=0.0, metadata={"help": "minutes; stop at the epoch boundary that would overrun"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last epoch"})

@@ -122,8 +122,9 @@ class RunState(keras.callbacks.Callback):
             s["plateau_wait"] = 0
             print(f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, learning rate -> {new:.2e}")
         s["lr"] = current_lr(self.model.optimizer)
-        if s["wait"] >= cfg.patience:
-            s["stopped"] = f"early stopping: no val_loss improvement for {cfg.patience} epochs"
+        patience = cfg.patience if cfg.patience >= 0 else (5 if cfg.schedule == "plateau" else 0)
+        if patience and s["wait"] >= patience:
+            s["stopped"] = f"early stopping: no val_loss improvement for {patience} epochs"
         elapsed = time.time() - self.started
         if cfg.time_budget and elapsed + seconds > cfg.time_budget * 60:   # a pause: --resume continues
             s["paused"] = f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, next epoch would overrun"
