@@ -131,8 +131,9 @@ def build_app(classifier, top_k=3):
             with gr.Row():
                 with gr.Column(scale=3):
                     sketch = gr.Sketchpad(
-                        label="Draw a digit", elem_id="sketchpad", type="filepath", image_mode="RGBA", canvas_size=(CANVAS, CANVAS),
-                        fixed_canvas=True, layers=False, height=CANVAS + 120, width=CANVAS + 40,
+                        label="Draw a digit", elem_id="sketchpad", type="filepath", image_mode="RGBA",
+                        canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
+                        height=CANVAS + 120, width=CANVAS + 40,
                         brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
                     )
                     button = gr.Button("Predict", variant="primary")
