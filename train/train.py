@@ -90,9 +90,9 @@ class RunState(keras.callbacks.Callback):
     """Everything a killed run needs to continue, written atomically at each epoch end:
     the last model with optimizer (raw weights), the best EMA weights, the counters."""
 
-    def __init__(self, cfg, out, state):
+    def __init__(self, cfg, out, state, val_ds):
         super().__init__()
-        self.cfg, self.out, self.state = cfg, out, state
+        self.cfg, self.out, self.state, self.val_ds = cfg, out, state, val_ds
         self.started = time.time()
         self.epoch_started = None
 
@@ -107,10 +107,17 @@ class RunState(keras.callbacks.Callback):
         s["history"].append(row)
         s["epoch"] = epoch + 1
 
-        improved = (row["val_accuracy"], -row["val_loss"]) > (s["best_val_accuracy"], -s["best_val_loss_at_best"])
-        if improved:
-            s.update(best_epoch=epoch + 1, best_val_accuracy=row["val_accuracy"], best_val_loss_at_best=row["val_loss"])
-            self.save_best()
+        candidates = [(row["val_accuracy"], -row["val_loss"], "ema" if cfg.ema else "raw")]
+        if cfg.ema:
+            # Keras averages only trainable weights; BatchNorm statistics follow the raw ones, so early
+            # in a run the EMA model can validate far worse. Both are candidates, chosen on validation.
+            raw = self.model.evaluate(self.val_ds, verbose=0, return_dict=True)
+            row.update(val_loss_raw=float(raw["loss"]), val_accuracy_raw=float(raw["accuracy"]))
+            candidates.append((row["val_accuracy_raw"], -row["val_loss_raw"], "raw"))
+        acc, neg_loss, kind = max(candidates)
+        if (acc, neg_loss) > (s["best_val_accuracy"], -s["best_val_loss_at_best"]):
+            s.update(best_epoch=epoch + 1, best_val_accuracy=acc, best_val_loss_at_best=-neg_loss, best_weights=kind)
+            self.save_best(ema=kind == "ema")
         if row["val_loss"] < s["min_val_loss"]:
             s["min_val_loss"], s["wait"], s["plateau_wait"] = row["val_loss"], 0, 0
         else:
@@ -137,11 +144,11 @@ class RunState(keras.callbacks.Callback):
         write_json(self.out / STATE, s)   # last: state never points at files not yet written
         history.save(s["history"], self.out)
 
-    def save_best(self):
-        """Save the EMA weights (what validation measured), then put the raw ones back."""
+    def save_best(self, ema):
+        """Save the weights validation chose (EMA or raw), then put the raw ones back."""
         model = self.model
         raw = [v.numpy() for v in model.trainable_variables]
-        if self.cfg.ema:
+        if ema:
             model.optimizer.finalize_variable_values(model.trainable_variables)
         with atomic_path(self.out / BEST, suffix=".weights.h5") as tmp:
             model.save_weights(tmp)
@@ -221,7 +228,7 @@ def run(cfg):
 
     started = time.time()
     if state["epoch"] < cfg.epochs and not state.get("stopped"):
-        callbacks = [RunState(cfg, out, state), keras.callbacks.TerminateOnNaN()]
+        callbacks = [RunState(cfg, out, state, val_ds), keras.callbacks.TerminateOnNaN()]
         if cfg.ema:
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
         try:
@@ -238,7 +245,8 @@ def run(cfg):
     test = evaluate(model, x_test, y_test)
     metrics = dict(
         test_accuracy=test["accuracy"], test=test, best_epoch=state["best_epoch"],
-        val_accuracy=round(state["best_val_accuracy"], 5), epochs_run=state["epoch"],
+        val_accuracy=round(state["best_val_accuracy"], 5), best_weights=state.get("best_weights", "ema"),
+        epochs_run=state["epoch"],
         stopped=state.get("stopped") or state.get("paused") or "finished all epochs",
         train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas, seconds_this_session=round(time.time() - started, 1),
         train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
