@@ -65,27 +65,48 @@ def model_card(classifier, metrics):
     return "\n\n".join(lines)
 
 
-# Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"): pick the brush
-# for the person, once the editor has rendered.
+# Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"), and clearing the
+# canvas deselects it again: pick the brush for the person, at start and after every clear.
 SELECT_BRUSH = """() => {
   const pick = (tries) => {
     const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
     if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
   };
   pick(100);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
+  }, true);
 }"""
 UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
 
 
 def local_paths(value):
-    """The events run with preprocess=False: Gradio checks the uploads and moves them into its cache,
-    then hands over its file records ({"path": ...}). Decoding is left to demo.preprocess, so a
-    broken or hostile upload gets our sentence instead of a Gradio error."""
+    """The Upload events run with preprocess=False: Gradio checks the upload and moves it into its
+    cache, then hands over its file record ({"path": ...}). Decoding is left to demo.preprocess, so a
+    broken or hostile file gets our sentence instead of a Gradio error."""
     if isinstance(value, dict):
         return value["path"] if "path" in value else {k: local_paths(v) for k, v in value.items()}
     if isinstance(value, list):
         return [local_paths(v) for v in value]
     return value
+
+
+class SafeSketchpad(gr.Sketchpad):
+    """The browser sends the canvas as blobs that only Gradio's own preprocessing can fetch, so the
+    Sketchpad keeps it; a file an API client sends that does not decode becomes our sentence."""
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception as e:
+            return {"unreadable": f"The drawing could not be read ({type(e).__name__}); send PNG images "
+                                  "in the Sketchpad's background/layers/composite format."}
+
+    def get_block_name(self):   # render as Gradio's Sketchpad (a template of the ImageEditor)
+        return "imageeditor"
+
+    def get_block_class(self):
+        return "imageeditor"
 
 
 def seen_image(digit):
@@ -105,6 +126,8 @@ def build_app(classifier, top_k=3):
 
     def read(value):
         """(Label value, the model's view, a sentence). Never raises: people get a message."""
+        if isinstance(value, dict) and "unreadable" in value:
+            return value["unreadable"], None, value["unreadable"]
         try:
             top, digit = classifier.classify(local_paths(value), k)
         except (EmptyDrawing, BadImage) as e:
@@ -130,8 +153,8 @@ def build_app(classifier, top_k=3):
         with gr.Tab("Draw"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    sketch = gr.Sketchpad(
-                        label="Draw a digit", elem_id="sketchpad", type="filepath", image_mode="RGBA",
+                    sketch = SafeSketchpad(
+                        label="Draw a digit", elem_id="sketchpad", type="numpy", image_mode="RGBA",
                         canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
                         height=CANVAS + 120, width=CANVAS + 40,
                         brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
@@ -165,13 +188,13 @@ def build_app(classifier, top_k=3):
             gr.Markdown(model_card(classifier, metrics))
 
         app.load(None, js=SELECT_BRUSH)
-        live = dict(trigger_mode="always_last", show_progress="hidden", preprocess=False)
+        live = dict(trigger_mode="always_last", show_progress="hidden")
         sketch.change(predict, sketch, label, api_name="predict", **live).then(
             explain, sketch, [seen, note], api_visibility="private", **live)
-        button.click(predict, sketch, label, api_visibility="private", preprocess=False).then(
-            explain, sketch, [seen, note], api_visibility="private", preprocess=False)
-        photo.change(predict, photo, photo_label, api_name="predict_image", **live).then(
-            explain, photo, [photo_seen, photo_note], api_visibility="private", **live)
+        button.click(predict, sketch, label, api_visibility="private").then(
+            explain, sketch, [seen, note], api_visibility="private")
+        photo.change(predict, photo, photo_label, api_name="predict_image", preprocess=False, **live).then(
+            explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False, **live)
         upload_button.click(predict, photo, photo_label, api_visibility="private", preprocess=False).then(
             explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False)
     return app

@@ -18,7 +18,8 @@ from export.onnx_export import accuracy, save, session, set_metadata
 
 class Digits(CalibrationDataReader):
     def __init__(self, x, batch=32):
-        self.batches = iter([{INPUT_NAME: x[i:i + batch]} for i in range(0, len(x), batch)])
+        # equal batches: the histogram calibrators stack them
+        self.batches = iter([{INPUT_NAME: x[i:i + batch]} for i in range(0, len(x) - batch + 1, batch)])
 
     def get_next(self):
         return next(self.batches, None)

@@ -56,7 +56,7 @@ def test_sketch_with_no_composite_and_broken_layers(client, sample, tmp_path, fi
     value["composite"] = None
     assert client.predict(value, api_name="/predict")["label"] == str(sample["y_test"][0])
     broken = {"background": None, "layers": [handle_file(str(files / "text.png"))], "composite": None}
-    assert_message(client.predict(broken, api_name="/predict"), "not an image that can be read")
+    assert_message(client.predict(broken, api_name="/predict"), "drawing could not be read")
     assert_reads_a_digit(client, sample, tmp_path)
 
 

@@ -1,0 +1,206 @@
+"""The Gradio app: a Draw tab, a Training curves tab and a model card, over one shared Classifier."""
+import json
+import logging
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from demo.preprocess import BadImage, EmptyDrawing
+
+log = logging.getLogger(__name__)
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+
+CANVAS = 400          # px; the stroke below is ~1/12 of it, like an MNIST pen on a 28 px digit
+BRUSH = 28
+TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
+
+
+def sidecar(classifier, key):
+    """history / metrics JSON that the export put beside the ONNX file (named in its metadata)."""
+    name = classifier.metadata.get(key)
+    path = classifier.path.parent / name if name else None
+    if path is None or not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def curves(history):
+    """history.json -> long-format frames for the loss and accuracy plots."""
+    rows = []
+    for h in history.get("epochs", []):
+        for split, prefix in (("training", ""), ("validation", "val_")):
+            rows.append(dict(epoch=h["epoch"], split=split, loss=h[prefix + "loss"], accuracy=h[prefix + "accuracy"]))
+    return pd.DataFrame(rows)
+
+
+def model_card(classifier, metrics):
+    meta = classifier.metadata
+    size_mb = classifier.path.stat().st_size / 2**20
+    lines = [f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "
+             f"Test accuracy **{float(meta.get('test_accuracy', 'nan')):.2%}** on {meta.get('test_images', '?')} "
+             f"MNIST test digits; best of {meta.get('epochs', '?')} epochs chosen on a validation split "
+             f"(epoch {meta.get('best_epoch', '?')}, validation accuracy {meta.get('val_accuracy', '?')})."]
+    recipe = json.loads(meta["recipe"]) if meta.get("recipe") else {}
+    if recipe:
+        lines.append(
+            f"**Training**: ResNet50V2 from {'ImageNet' if recipe.get('weights') == 'imagenet' else 'scratch'}, "
+            f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), batch {recipe.get('batch_size')}, "
+            f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
+            f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}; "
+            f"{recipe.get('precision_used')}, seed {recipe.get('seed')}.")
+    lines.append(f"**Input contract**: {meta.get('contract', '')}.")
+    test = (metrics or {}).get("test")
+    if test:
+        lines.append("| digit | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n"
+                     "| test accuracy | " + " | ".join(f"{a:.2%}" for a in test["per_digit"]) + " |")
+        cm = test["confusion"]
+        lines.append("Confusion matrix (rows: true digit, columns: predicted):\n\n"
+                     "| | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n" +
+                     "\n".join(f"| **{i}** | " + " | ".join(str(v) for v in row) + " |" for i, row in enumerate(cm)))
+    return "\n\n".join(lines)
+
+
+# Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"), and clearing the
+# canvas deselects it again: pick the brush for the person, at start and after every clear.
+SELECT_BRUSH = """() => {
+  const pick = (tries) => {
+    const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
+    if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
+  };
+  pick(100);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
+  }, true);
+}"""
+UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
+
+
+def local_paths(value):
+    """The Upload events run with preprocess=False: Gradio checks the upload and moves it into its
+    cache, then hands over its file record ({"path": ...}). Decoding is left to demo.preprocess, so a
+    broken or hostile file gets our sentence instead of a Gradio error."""
+    if isinstance(value, dict):
+        return value["path"] if "path" in value else {k: local_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [local_paths(v) for v in value]
+    return value
+
+from gradio.events import Dependency
+
+class SafeSketchpad(gr.Sketchpad):
+    """The browser sends the canvas as blobs that only Gradio's own preprocessing can fetch, so the
+    Sketchpad keeps it; a file an API client sends that does not decode becomes our sentence."""
+
+    def preprocess(self, payload):
+        try:
+            return super().preprocess(payload)
+        except Exception as e:
+            return {"unreadable": f"The drawing could not be read ({type(e).__name__}); send PNG images "
+                                  "in the Sketchpad's background/layers/composite format."}
+
+    def get_block_name(self):   # render as Gradio's Sketchpad (a template of the ImageEditor)
+        return "imageeditor"
+
+    def get_block_class(self):
+        return "imageeditor"
+    from typing import Callable, Literal, Sequence, Any, TYPE_CHECKING
+    from gradio.blocks import Block
+    if TYPE_CHECKING:
+        from gradio.components import Timer
+        from gradio.components.base import Component
+
+
+def seen_image(digit):
+    """The 28x28 digit the model reads, enlarged with hard pixels so people can see what it sees."""
+    return np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
+
+
+def verdict(top):
+    (d1, p1), (d2, p2) = list(top.items())[:2]
+    if p1 < UNSURE:
+        return f"**Not sure: {d1} or {d2}?** ({p1:.0%} vs {p2:.0%}). Try a larger, clearer digit."
+    return f"**{d1}** ({p1:.1%})"
+
+
+def build_app(classifier, top_k=3):
+    k = max(top_k, 2)
+
+    def read(value):
+        """(Label value, the model's view, a sentence). Never raises: people get a message."""
+        if isinstance(value, dict) and "unreadable" in value:
+            return value["unreadable"], None, value["unreadable"]
+        try:
+            top, digit = classifier.classify(local_paths(value), k)
+        except (EmptyDrawing, BadImage) as e:
+            return str(e), None, str(e)
+        except Exception as e:  # a bug must not become an HTTP 500 for the person drawing
+            log.exception("could not read input")
+            msg = f"Could not read that input ({type(e).__name__}); clear the canvas and try again."
+            return msg, None, msg
+        return dict(list(top.items())[:top_k]), seen_image(digit), verdict(top)
+
+    def predict(value):
+        """Label value only: what API clients of /predict and /predict_image get."""
+        return read(value)[0]
+
+    def explain(value):
+        return read(value)[1:]
+
+    history = sidecar(classifier, "history")
+    metrics = sidecar(classifier, "metrics")
+    with gr.Blocks(title=TITLE) as app:
+        gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box; the model reads it as you draw. "
+                    f"Clear the canvas with the bin icon, undo with the arrow.")
+        with gr.Tab("Draw"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    sketch = SafeSketchpad(
+                        label="Draw a digit", elem_id="sketchpad", type="numpy", image_mode="RGBA",
+                        canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
+                        height=CANVAS + 120, width=CANVAS + 40,
+                        brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
+                    )
+                    button = gr.Button("Predict", variant="primary")
+                with gr.Column(scale=2):
+                    label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
+                    note = gr.Markdown()
+                    seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[])
+        with gr.Tab("Upload"):
+            with gr.Row():
+                with gr.Column(scale=3):
+                    photo = gr.Image(label="A photo or scan of one digit", type="filepath", image_mode=None,
+                                     sources=["upload", "clipboard", "webcam"], height=CANVAS)
+                    upload_button = gr.Button("Predict", variant="primary")
+                with gr.Column(scale=2):
+                    photo_label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
+                    photo_note = gr.Markdown()
+                    photo_seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[])
+            if EXAMPLES.is_dir():
+                gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
+        with gr.Tab("Training curves"):
+            if history and history.get("epochs"):
+                frame = curves(history)
+                with gr.Row():
+                    gr.LinePlot(frame, x="epoch", y="loss", color="split", title="Loss per epoch")
+                    gr.LinePlot(frame, x="epoch", y="accuracy", color="split", title="Accuracy per epoch")
+            else:
+                gr.Markdown("No training history was found beside the model file.")
+        with gr.Tab("Model card"):
+            gr.Markdown(model_card(classifier, metrics))
+
+        app.load(None, js=SELECT_BRUSH)
+        live = dict(trigger_mode="always_last", show_progress="hidden")
+        sketch.change(predict, sketch, label, api_name="predict", **live).then(
+            explain, sketch, [seen, note], api_visibility="private", **live)
+        button.click(predict, sketch, label, api_visibility="private").then(
+            explain, sketch, [seen, note], api_visibility="private")
+        photo.change(predict, photo, photo_label, api_name="predict_image", preprocess=False, **live).then(
+            explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False, **live)
+        upload_button.click(predict, photo, photo_label, api_visibility="private", preprocess=False).then(
+            explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False)
+    return app
