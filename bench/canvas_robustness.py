@@ -13,7 +13,7 @@ from PIL import Image, ImageFilter
 
 from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
-from demo.contract import to_model_input
+from demo.contract import INPUT_SHAPE, to_model_input
 from demo.preprocess import prepare
 from train.data import load  # numpy only: this module imports no TensorFlow
 
@@ -74,7 +74,7 @@ def main(argv=None):
     _, (x_test, y_test) = load(args.data)
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(len(x_test), args.n, replace=False)
-    conditions, ours, base = [], [], []
+    conditions, ours, base, refused = [], [], [], 0
     started = time.time()
     for i in idx:
         height = rng.uniform(0.25, 0.80)
@@ -83,7 +83,11 @@ def main(argv=None):
         ink = rng.choice(list(INKS)) if rng.random() < 0.5 else "black"
         flatten = rng.random() < 0.25          # some clients send only the flattened composite
         value = draw(x_test[i], rng, height, STROKES[stroke], angle, INKS[ink], flatten)
-        x, _ = prepare(value)
+        try:
+            x, _ = prepare(value)
+        except ValueError:          # a message instead of a digit counts as a miss
+            x = np.zeros((1, *INPUT_SHAPE), np.float32)
+            refused += 1
         ours.append(x)
         base.append(naive(value))
         size = "small (25-40%)" if height < 0.4 else "medium (40-60%)" if height < 0.6 else "large (60-80%)"
@@ -102,7 +106,8 @@ def main(argv=None):
             rows.append((f"{key}: {level}", int(sel.sum()), f"{hit_ours[sel].mean():.2%}", f"{hit_base[sel].mean():.2%}"))
     body = (f"`python -m bench.canvas_robustness --n {args.n}` with `{clf.path.name}` on {machine()}: "
             f"{args.n} MNIST test digits redrawn on an {CANVAS}x{CANVAS} Sketchpad ({synth:.0f} s to synthesise "
-            "and preprocess). Accuracy through the app's preprocessing vs the naive whole-canvas resize:\n\n"
+            f"and preprocess; {refused} answered with a message, counted as misses). Accuracy through the app's "
+            "preprocessing vs the naive whole-canvas resize:\n\n"
             + table(["condition", "drawings", "app preprocessing", "naive resize"], rows))
     if args.no_write:
         print(body)

@@ -19,6 +19,7 @@ MID_STROKE = 16.0        # median MNIST pen (test digits), measured the same way
 NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
 MAX_SIDE = 2048        # larger inputs are shrunk first: same digit, bounded memory and time
 MAX_GREY = 0.5         # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
+DOT = 0.08             # a solid mark under 8% of the picture's side is a dot, not a digit
 MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or noise, not a digit
 Image.MAX_IMAGE_PIXELS = 40_000_000   # PIL refuses files over twice this: decompression bombs
 
@@ -179,7 +180,7 @@ def center_digit(ink):
     cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
     crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     mid = resize_longer(crop, MID_BOX)
-    if max(crop.shape) / min(crop.shape) < 2 and (mid > 0.5).mean() > 0.7:
+    if max(crop.shape) < DOT * max(ink.shape) and (mid > 0.5).mean() > 0.6:
         raise BadImage("That is a dot or a blot, not a digit: clear the canvas and draw a digit.")
     if ((mid > 0.25) & (mid < 0.75)).mean() > MAX_GREY:
         raise BadImage("No clear pen strokes found: the picture looks like noise or is very blurred; "

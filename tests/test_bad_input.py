@@ -23,7 +23,7 @@ def valid(x):
 
 @pytest.mark.parametrize("value,error,message", [
     (sketch_value(np.ones((400, 400), np.float32)), BadImage, "ink almost everywhere"),
-    (sketch_value(stroke_digit([(200, 200), (201, 200)], width=30)), BadImage, "dot or a blot"),
+    (sketch_value(stroke_digit([(200, 200), (201, 200)], width=24)), BadImage, "dot or a blot"),
     (np.random.default_rng(0).integers(0, 256, (300, 300, 3), dtype=np.uint8), BadImage, "looks like noise"),
     (np.zeros((1, 1, 3), np.uint8), EmptyDrawing, "Draw a digit"),
     (np.zeros((0, 0), np.uint8), EmptyDrawing, "Draw a digit"),
