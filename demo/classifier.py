@@ -57,15 +57,11 @@ class Classifier:
         x = np.ascontiguousarray(x, dtype=np.float32)
         return self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
 
-    def top_k(self, probabilities, k=3):
-        """One row of probabilities -> {label: confidence} of the k most likely digits."""
-        order = np.argsort(probabilities)[::-1][:k]
-        return {self.labels[i]: float(probabilities[i]) for i in order}
-
     def classify(self, value, k=3):
-        """Sketchpad value / image / array -> ({label: confidence}, the 28x28 digit the model saw)."""
-        x, digit = prepare(value)
-        return self.top_k(self.predict_batch(x)[0], k), digit
+        """Sketchpad value / image / array -> ({label: confidence} best first, the 28x28 digit seen):
+        the shape Gradio's Label takes."""
+        pred = self.predict(value, k)
+        return {self.labels[d]: p for d, p in pred.top}, pred.seen
 
     def predict(self, images, k=3):
         """One image (path, PIL image, array, Sketchpad value) -> Prediction; a list -> list of
