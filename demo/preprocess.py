@@ -24,6 +24,9 @@ MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or
 Image.MAX_IMAGE_PIXELS = 40_000_000   # PIL refuses files over twice this: decompression bombs
 
 
+EMPTY = "Draw a digit first: the canvas is empty."
+
+
 class EmptyDrawing(ValueError):
     """Nothing to classify; the message is for the person at the canvas."""
 
@@ -72,7 +75,7 @@ def ink_map(image):
     opaque ones go through `_opaque_ink`, so dark-on-light, light-on-dark and coloured ink all work."""
     a = _as_array(image)
     if a is None or a.size == 0:
-        raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+        raise EmptyDrawing(EMPTY)
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.dtype.kind not in "uifb":
@@ -117,7 +120,7 @@ def sketch_ink(value):
     """A Gradio Sketchpad/ImageEditor value -> ink map. Since Gradio 5.24 the composite is opaque
     white with dark strokes; the layers' alpha is the ink itself, so prefer it."""
     if value is None:
-        raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+        raise EmptyDrawing(EMPTY)
     if not isinstance(value, dict):
         return ink_map(value)
     layers = [_as_array(layer) for layer in (value.get("layers") or []) if layer is not None]
@@ -129,7 +132,7 @@ def sketch_ink(value):
     for key in ("composite", "background"):
         if value.get(key) is not None:
             return ink_map(value[key])
-    raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+    raise EmptyDrawing(EMPTY)
 
 
 def resize_longer(img, side):
@@ -171,7 +174,7 @@ def center_digit(ink):
     ink = np.asarray(ink, dtype=np.float32)
     peak = float(ink.max(initial=0))
     if not np.isfinite(peak) or peak < MIN_CONTRAST:
-        raise EmptyDrawing("Draw a digit first: the canvas is empty.")
+        raise EmptyDrawing(EMPTY)
     ink = np.clip(ink / peak, 0.0, 1.0)
     if (ink > 0.5).mean() > MAX_INK:
         raise BadImage("There is ink almost everywhere: clear the canvas (or use a cleaner picture) "

@@ -88,7 +88,8 @@ def current_lr(optimizer):
 
 class RunState(keras.callbacks.Callback):
     """Everything a killed run needs to continue, written atomically at each epoch end:
-    the last model with optimizer (raw weights), the best EMA weights, the counters."""
+    the last model with optimizer (raw weights), the best weights (EMA or raw, whichever validates
+    better), the counters."""
 
     def __init__(self, cfg, out, state, val_ds):
         super().__init__()
