@@ -9,6 +9,8 @@ import sys
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.ui import build_app
 
+CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"
+
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
@@ -20,13 +22,16 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
     p.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}",
                    help="how many digits to show")
+    p.add_argument("--concurrency", type=int, default=CONCURRENCY,
+                   help="requests worked on at once; more only queue for the same cores (see bench.load)")
+    p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads, 0 = one per core")
     args = p.parse_args(argv)
     try:
-        classifier = Classifier(args.model)
+        classifier = Classifier(args.model, threads=args.threads)
     except ModelError as e:
         sys.exit(f"error: {e}")
     app = build_app(classifier, top_k=args.top_k)
-    app.queue(default_concurrency_limit=2)
+    app.queue(default_concurrency_limit=args.concurrency)
     app.launch(server_name=args.host, server_port=args.port, share=args.share)
 
 

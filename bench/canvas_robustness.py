@@ -9,7 +9,7 @@ import argparse
 import time
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image, ImageDraw, ImageFilter
 
 from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
@@ -19,7 +19,50 @@ from train.data import load  # numpy only: this module imports no TensorFlow
 
 CANVAS = 800
 STROKES = {"fine pen": -2, "thin": -1, "normal": 0, "thick": 1, "very thick": 2}
+PEN = {-2: 0.05, -1: 0.10}   # fine pens: brush width as a fraction of the digit's height
 INKS = {"black": (0, 0, 0), "blue": (20, 60, 200), "red": (210, 30, 30), "orange": (255, 150, 0)}
+
+
+def skeleton(mask):
+    """Zhang-Suen thinning: the one-pixel centreline the writer's pen followed."""
+    m = np.pad(mask.astype(np.uint8), 1)
+    changed = True
+    while changed:
+        changed = False
+        for step in (0, 1):
+            c = m[1:-1, 1:-1]
+            ring = [m[:-2, 1:-1], m[:-2, 2:], m[1:-1, 2:], m[2:, 2:], m[2:, 1:-1], m[2:, :-2], m[1:-1, :-2], m[:-2, :-2]]
+            p2, _, p4, _, p6, _, p8, _ = ring
+            neighbours = sum(ring)
+            crossings = sum((ring[i] == 0) & (ring[(i + 1) % 8] == 1) for i in range(8))
+            cut = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0) if step == 0 else (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
+            kill = (c == 1) & (neighbours >= 2) & (neighbours <= 6) & (crossings == 1) & cut
+            if kill.any():
+                c[kill] = 0
+                changed = True
+    return m[1:-1, 1:-1].astype(bool)
+
+
+def pen_strokes(digit, height, width):
+    """An MNIST digit redrawn the way a person draws it: a round brush `width` px wide along the digit's
+    centreline, `height` px tall, with the soft anti-aliased edge of the Sketchpad's brush."""
+    d = digit.astype(np.float32) / 255.0
+    rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
+    d = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    trace = 64                                             # the centreline is traced at 64 px tall
+    tw = max(2, round(d.shape[1] * trace / d.shape[0]))
+    line = skeleton(np.asarray(Image.fromarray(d, mode="F").resize((tw, trace), Image.Resampling.BILINEAR)) > 0.35)
+    points = set(zip(*map(np.ndarray.tolist, np.nonzero(line))))
+    s, pad, r = (height - 1) / (trace - 1), int(width) + 2, width / 2
+    img = Image.new("L", (round(tw * s) + 2 * pad, height + 2 * pad), 0)
+    brush = ImageDraw.Draw(img)
+    for y, x in points:
+        cy, cx = y * s + pad, x * s + pad
+        brush.ellipse([cx - r, cy - r, cx + r, cy + r], fill=255)
+        for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):   # join 8-connected neighbours into one stroke
+            if (y + dy, x + dx) in points:
+                brush.line([cx, cy, (x + dx) * s + pad, (y + dy) * s + pad], fill=255, width=max(1, round(width)))
+    return img.filter(ImageFilter.GaussianBlur(1.0))
 
 
 def draw(digit, rng, height, stroke, angle, ink, flatten):
@@ -29,13 +72,15 @@ def draw(digit, rng, height, stroke, angle, ink, flatten):
     d = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
     h = int(height * CANVAS)
     w = max(2, int(d.shape[1] * h / d.shape[0]))
-    # the pen's centreline comes from MNIST's own stroke; width is set at 1/4 size then smoothed up
-    quarter = Image.fromarray(d, mode="F").resize((max(2, w // 4), max(2, h // 4)), Image.Resampling.BILINEAR)
-    mask = Image.fromarray(((np.asarray(quarter) > 0.45) * 255).astype(np.uint8))
-    step = max(1, round(h / 4 / 40))          # one kernel step per ~2.5% of the digit's height
-    for _ in range(abs(stroke)):
-        mask = mask.filter(ImageFilter.MaxFilter(2 * step + 1) if stroke > 0 else ImageFilter.MinFilter(3))
-    big = mask.resize((w, h), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(1.2))
+    if stroke < 0:     # thinner than MNIST: a fine pen along the digit's centreline, never broken strokes
+        big = pen_strokes(digit, h, PEN[stroke] * h)
+    else:              # MNIST's own stroke, widened at 1/4 size then smoothed up
+        quarter = Image.fromarray(d, mode="F").resize((max(2, w // 4), max(2, h // 4)), Image.Resampling.BILINEAR)
+        mask = Image.fromarray(((np.asarray(quarter) > 0.45) * 255).astype(np.uint8))
+        step = max(1, round(h / 4 / 40))          # one kernel step per ~2.5% of the digit's height
+        for _ in range(stroke):
+            mask = mask.filter(ImageFilter.MaxFilter(2 * step + 1))
+        big = mask.resize((w, h), Image.Resampling.BILINEAR).filter(ImageFilter.GaussianBlur(1.2))
     big = big.rotate(angle, resample=Image.Resampling.BILINEAR, expand=True)
     alpha = np.asarray(big, dtype=np.float32) / 255.0
     alpha = np.where(alpha > 0.5, 1.0, alpha * 2 * (alpha > 0.25))   # brush: opaque core, soft edge

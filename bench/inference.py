@@ -5,7 +5,9 @@ then the app itself: cold start to first answer, full request latency through gr
 the resident memory of the TensorFlow-free app process.
 """
 import argparse
+import contextlib
 import itertools
+import json
 import tempfile
 import time
 from pathlib import Path
@@ -28,22 +30,71 @@ def time_calls(fn, n, warmup=5):
     return percentiles(ms)
 
 
-def app_numbers(model, x_digits, n_requests):
-    """Start app.py as a user does; time to first answer, request latency, RSS."""
+def rest_predict(http, url, value):
+    """The HTTP API without gradio_client (as curl uses it): one upload for the drawing's PNGs, one
+    call, one result stream. gradio_client adds an upload per PNG and polls its queue every 50 ms."""
+    parts = [value["background"], *value["layers"], value["composite"]]
+    with contextlib.ExitStack() as stack:
+        uploaded = http.post(url + "gradio_api/upload", files=[
+            ("files", stack.enter_context(open(part["path"], "rb"))) for part in parts]).json()
+    files = [{"path": path, "meta": {"_type": "gradio.FileData"}} for path in uploaded]
+    data = {"background": files[0], "layers": files[1:-1], "composite": files[-1]}
+    event = http.post(url + "gradio_api/call/predict", json={"data": [data]}).json()["event_id"]
+    kind = None
+    with http.stream("GET", f"{url}gradio_api/call/predict/{event}") as stream:
+        for line in stream.iter_lines():
+            if line.startswith("event:"):
+                kind = line[6:].strip()
+            elif line.startswith("data:") and kind in ("complete", "error"):
+                if kind == "error":
+                    raise RuntimeError(line)
+                return json.loads(line[5:])[0]
+    raise RuntimeError("the result stream ended without a result")
+
+
+def request_latencies(url, files, labels, n_requests):
+    """p50/p95/p99 through gradio_client and through the plain HTTP API, checking every answer."""
+    import httpx
     from gradio_client import Client
 
+    client = Client(url, verbose=False)
+    cases = itertools.cycle(zip(files, labels))
+
+    def via_client():
+        f, y = next(cases)
+        assert client.predict(f, api_name="/predict")["label"] == y
+
+    with httpx.Client(timeout=60) as http:
+        def via_http():
+            f, y = next(cases)
+            assert rest_predict(http, url, f)["label"] == y
+        return time_calls(via_client, n_requests, warmup=3), time_calls(via_http, n_requests, warmup=3)
+
+
+def app_numbers(model, x_digits, n_requests):
+    """Start app.py as a user does (cold start, request latency, RSS), then Gradio with a constant
+    handler behind the same Sketchpad: the floor no model or preprocessing can go below."""
     from tests.drawing import as_upload, place_digit, sketch_value
 
-    started = time.perf_counter()
-    with tempfile.TemporaryDirectory() as tmp, running_app("--model", model) as (url, proc):
-        files = [as_upload(sketch_value(place_digit(d, 400, 0.6)), tmp, str(i)) for i, d in enumerate(x_digits[:20])]
-        client = Client(url, verbose=False)
-        client.predict(files[0], api_name="/predict")
-        cold = time.perf_counter() - started
-        drawings = itertools.cycle(files)
-        lat = time_calls(lambda: client.predict(next(drawings), api_name="/predict"), n_requests, warmup=3)
-        rss = rss_mb(proc.pid)
-    return cold, lat, rss
+    values = [sketch_value(place_digit(d, 400, 0.6)) for d in x_digits[:20]]
+    clf = Classifier(model)
+    labels = [str(clf.predict(v).digit) for v in values]   # the app must give the model's own answer
+    cases = itertools.cycle(values)
+    in_process = time_calls(lambda: clf.predict(next(cases)), n_requests)   # preprocess + onnxruntime
+    with tempfile.TemporaryDirectory() as tmp:
+        files = [as_upload(v, tmp, str(i)) for i, v in enumerate(values)]
+        started = time.perf_counter()
+        with running_app("--model", model) as (url, proc):
+            from gradio_client import Client
+            Client(url, verbose=False).predict(files[0], api_name="/predict")
+            cold = time.perf_counter() - started
+            app_client, app_http = request_latencies(url, files, labels, n_requests)
+            rss = rss_mb(proc.pid)
+        with running_app(program=("-m", "bench.floor_app")) as (url, proc):
+            floor_client, floor_http = request_latencies(url, files, ["1"] * len(files), n_requests)
+            floor_rss = rss_mb(proc.pid)
+    return dict(cold=cold, in_process=in_process, app_client=app_client, app_http=app_http,
+                floor_client=floor_client, floor_http=floor_http, rss=rss, floor_rss=floor_rss)
 
 
 def main(argv=None):
@@ -87,15 +138,28 @@ def main(argv=None):
         lat = engine_row("Keras direct call `model(x)`", lambda: model(single, training=False),
                          lambda: model(batch, training=False), "(TF)")
 
-    cold, req, rss = app_numbers(args.model, x_test, args.requests)
+    app = app_numbers(args.model, x_test, args.requests)
+
+    def ms(pc):
+        return f"{pc[50]:.0f} / {pc[95]:.0f} / {pc[99]:.0f}"
+
     body = (f"`python -m bench.inference` on {machine()}.\n\n"
             + table(["engine", "1 image p50 ms", "1 image p99 ms", "batch of 256, images/s", "file MB"], rows)
             + f"\n\nonnxruntime fp32 vs Keras `predict`, single image: **{keras_p50 / ort_p50:.0f}x** faster.\n\n"
+            + f"A drawing (400x400 Sketchpad value, {args.requests} requests, real MNIST digits, every answer "
+            "checked), p50 / p95 / p99 ms. The floor is Gradio alone: the same Sketchpad -> Label endpoint "
+            "answered by a constant (`bench/floor_app.py`).\n\n"
+            + table(["path", "the app (fp32 model)", "Gradio floor (constant handler)"], [
+                ["in process: `Classifier.predict` (preprocess + onnxruntime)", ms(app["in_process"]), "-"],
+                ["HTTP API (`/gradio_api/upload` + `/gradio_api/call/predict`)", ms(app["app_http"]),
+                 ms(app["floor_http"])],
+                ["gradio_client `predict`", ms(app["app_client"]), ms(app["floor_client"])],
+            ])
+            + "\n\n"
             + table(["the app (TensorFlow-free, fp32 model)", "value"], [
-                ["cold start to first answer", f"{cold:.1f} s"],
-                [f"full request via gradio_client ({args.requests} drawings, 400x400), p50", f"{req[50]:.0f} ms"],
-                ["full request p95 / p99", f"{req[95]:.0f} / {req[99]:.0f} ms"],
-                ["app resident memory after the requests", f"{rss:.0f} MB"],
+                ["cold start to first answer", f"{app['cold']:.1f} s"],
+                ["app resident memory after the requests", f"{app['rss']:.0f} MB "
+                 f"(Gradio floor app: {app['floor_rss']:.0f} MB)"],
             ]))
     publish("Inference", body)
 

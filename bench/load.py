@@ -62,25 +62,32 @@ def main(argv=None):
     p.add_argument("--model", default=str(DEFAULT_MODEL))
     p.add_argument("--clients", default="1,8,32", help="comma-separated client counts, run one after another")
     p.add_argument("--seconds", type=float, default=30)
+    p.add_argument("--settings", default="1x2,2x1,2x2,4x1",
+                   help="server settings to compare, CONCURRENCYxTHREADS: app.py --concurrency C --threads T")
     args = p.parse_args(argv)
 
-    rows, all_errors = [], []
-    with tempfile.TemporaryDirectory() as tmp, running_app("--model", args.model) as (url, proc):
+    rows, all_errors, idle = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
         values = drawings(tmp)
-        from gradio_client import Client
-        Client(url, verbose=False).predict(values[0], api_name="/predict")
-        idle_rss = rss_mb(proc.pid)
-        for n in map(int, args.clients.split(",")):
-            lat, errors, wall = run(url, n, args.seconds, values)
-            pc = percentiles(lat) if lat else {50: float("nan"), 95: float("nan"), 99: float("nan")}
-            rows.append([n, f"{len(lat) / wall:.1f}", f"{pc[50]:.0f}", f"{pc[95]:.0f}", f"{pc[99]:.0f}",
-                         len(errors), f"{rss_mb(proc.pid):.0f}"])
-            all_errors += errors
-            print(rows[-1], flush=True)
-    body = (f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g}` on {machine()}; "
-            f"the app as shipped (`app.py`, queue default_concurrency_limit=2, onnxruntime intra-op threads "
-            f"= cores), idle RSS {idle_rss:.0f} MB. Clients and server share the same 2 cores.\n\n"
-            + table(["clients", "requests/s", "p50 ms", "p95 ms", "p99 ms", "errors", "server RSS MB"], rows))
+        for setting in args.settings.split(","):
+            concurrency, threads = setting.split("x")
+            with running_app("--model", args.model, "--concurrency", concurrency, "--threads", threads) as (url, proc):
+                from gradio_client import Client
+                Client(url, verbose=False).predict(values[0], api_name="/predict")
+                idle.append(f"{rss_mb(proc.pid):.0f}")
+                for n in map(int, args.clients.split(",")):
+                    lat, errors, wall = run(url, n, args.seconds, values)
+                    pc = percentiles(lat) if lat else {50: float("nan"), 95: float("nan"), 99: float("nan")}
+                    rows.append([concurrency, threads, n, f"{len(lat) / wall:.1f}", f"{pc[50]:.0f}", f"{pc[95]:.0f}",
+                                 f"{pc[99]:.0f}", len(errors), f"{rss_mb(proc.pid):.0f}"])
+                    all_errors += errors
+                    print(rows[-1], flush=True)
+    body = (f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g} --settings {args.settings}` "
+            f"on {machine()}: the app started as `app.py --concurrency C --threads T` (queue "
+            f"default_concurrency_limit, onnxruntime intra-op threads), idle RSS {'/'.join(idle)} MB. "
+            "Clients and server share the same 2 cores.\n\n"
+            + table(["concurrency", "ORT threads", "clients", "requests/s", "p50 ms", "p95 ms", "p99 ms", "errors",
+                     "server RSS MB"], rows))
     if all_errors:
         body += "\n\nFirst errors: " + "; ".join(all_errors[:3])
     publish("Load", body)

@@ -25,23 +25,23 @@ def rss_mb(pid):
 
 
 @contextlib.contextmanager
-def running_app(*args, timeout=120):
-    """Yields (url, process) once the page answers; `args` go to app.py."""
+def running_app(*args, timeout=120, program=("app.py",)):
+    """Yields (url, process) once the page answers; `args` go to app.py (or `program`, e.g. ("-m", module))."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port), *map(str, args)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, *program, "--port", str(port), *map(str, args)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + timeout
         while True:
             if proc.poll() is not None:
-                raise RuntimeError(f"app.py exited during start-up: {proc.stdout.read()[-2000:]}")
+                raise RuntimeError(f"{' '.join(program)} exited during start-up: {proc.stdout.read()[-2000:]}")
             try:
                 urllib.request.urlopen(url, timeout=2)
                 break
             except OSError:
                 if time.time() > deadline:
-                    raise RuntimeError(f"app.py did not answer within {timeout} s") from None
+                    raise RuntimeError(f"{' '.join(program)} did not answer within {timeout} s") from None
                 time.sleep(0.2)
         yield url, proc
     finally:

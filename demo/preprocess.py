@@ -6,9 +6,10 @@ ink map -> crop to the ink -> longer side to 20 px, aspect kept -> centre of
 mass at the centre of 28x28 -> the contract's padding to 32x32.
 """
 import os
+import re
 
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageFilter, ImageOps, JpegImagePlugin
 
 from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
 
@@ -16,12 +17,15 @@ INK_THRESHOLD = 0.15   # fraction of the strongest ink that still counts as a st
 MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
 MID_BOX = 4 * DIGIT_BOX  # stroke widths are measured and fixed at 4x the final size
 MID_STROKE = 16.0        # median MNIST pen (test digits), measured the same way at that size
+THIN, FAT = 0.6, 1.5     # pens outside [THIN, FAT] x MNIST's are brought back towards it
+NARROW = 0.4             # fat strokes lose this fraction of their excess width
 NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
 MAX_SIDE = 2048        # larger inputs are shrunk first: same digit, bounded memory and time
 MAX_GREY = 0.5         # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
 DOT = 0.08             # a solid mark under 8% of the picture's side is a dot, not a digit
 MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or noise, not a digit
 Image.MAX_IMAGE_PIXELS = 40_000_000   # PIL refuses files over twice this: decompression bombs
+HUGE_JPEG_SIDE = 8 * 4096              # ...except JPEGs this size, which decode at 1/8 scale to <= 4096 px
 
 
 EMPTY = "Draw a digit first: the canvas is empty."
@@ -33,6 +37,21 @@ class EmptyDrawing(ValueError):
 
 class BadImage(ValueError):
     """Input that is not a usable image; the message says what is wrong."""
+
+
+def _huge_jpeg(path):
+    """JPEGs beyond PIL's pixel limit are not bombs when they decode at 1/8 scale (the DCT can do it
+    without ever holding the full picture): 12000x12000 becomes 1500x1500. Anything else stays refused."""
+    with open(path, "rb") as f:
+        if f.read(3) != b"\xff\xd8\xff":
+            return None
+    im = JpegImagePlugin.JpegImageFile(path)     # constructed directly: Image.open's pixel limit is the question
+    if max(im.size) > HUGE_JPEG_SIDE:
+        im.close()
+        return None
+    im.draft(im.mode if im.mode in ("L", "RGB") else "RGB", (MAX_SIDE, MAX_SIDE))
+    im.load()
+    return im
 
 
 def _as_array(image):
@@ -56,9 +75,15 @@ def _as_array(image):
                 return _as_array(im)
         except FileNotFoundError:
             raise BadImage(f"{image} does not exist; check the path.") from None
-        except Image.DecompressionBombError:
-            raise BadImage(f"{os.path.basename(image)} is too large to open (over "
-                           f"{2 * Image.MAX_IMAGE_PIXELS // 10**6} million pixels); send a smaller picture.") from None
+        except Image.DecompressionBombError as e:
+            big = _huge_jpeg(image)       # a photo from a big camera: read at 1/8 scale, a few MB of memory
+            if big is not None:
+                return _as_array(big)
+            pixels = re.search(r"\((\d+) pixels\)", str(e))
+            size = f" ({int(pixels[1]) // 10**6} million pixels)" if pixels else ""
+            raise BadImage(f"{os.path.basename(image)} is too large to open{size}: pictures up to "
+                           f"{2 * Image.MAX_IMAGE_PIXELS // 10**6} million pixels, or JPEGs up to "
+                           f"{HUGE_JPEG_SIDE} px a side, are read; send a smaller picture.") from None
         except (OSError, ValueError, SyntaxError) as e:   # names the file, never the server's folders
             reason = str(e).replace(str(image), os.path.basename(image))
             raise BadImage(f"{os.path.basename(image)} is not an image that can be read ({reason}); "
@@ -158,15 +183,24 @@ def stroke_width(ink):
     return 2.0 * mask.sum() / max(int(outline), 1)
 
 
-def thicken(mid):
-    """Strokes much thinner than MNIST's pen (a fine brush on a big canvas) are widened to it,
-    at 4x the final resolution so the widening stays smooth."""
+def normalise_stroke(mid):
+    """Bring the pen towards MNIST's, at 4x the final resolution so the change stays smooth.
+    Strokes much thinner (a fine brush on a big canvas) are widened to it; strokes much fatter
+    (a big brush on a small digit) are narrowed part of the way, which keeps loops open without
+    eating thin details, then cropped again so the digit still fills its box."""
     width = stroke_width(mid)
-    if width >= 0.6 * MID_STROKE:
-        return mid
-    k = int(min(MID_STROKE - width, 15)) | 1       # odd kernel
-    padded = np.pad(mid, k // 2)                    # room for the strokes at the edges to grow
-    return np.asarray(Image.fromarray(padded, mode="F").filter(ImageFilter.MaxFilter(k)))
+    if width < THIN * MID_STROKE:
+        k = int(min(MID_STROKE - width, 15)) | 1       # odd kernel, >= 7 here
+        padded = np.pad(mid, k // 2)                    # room for the strokes at the edges to grow
+        return np.asarray(Image.fromarray(padded, mode="F").filter(ImageFilter.MaxFilter(k)))
+    if width > FAT * MID_STROKE:
+        k = max(3, int(min((width - MID_STROKE) * NARROW, 31)) | 1)   # PIL's rank filters crash on size 1
+        thinner = np.asarray(Image.fromarray(mid, mode="F").filter(ImageFilter.MinFilter(k)))
+        keep = thinner > INK_THRESHOLD
+        if keep.any():
+            rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+            return thinner[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return mid
 
 
 def center_digit(ink):
@@ -188,7 +222,7 @@ def center_digit(ink):
     if ((mid > 0.25) & (mid < 0.75)).mean() > MAX_GREY:
         raise BadImage("No clear pen strokes found: the picture looks like noise or is very blurred; "
                        "draw or photograph one digit.")
-    mid = thicken(mid)
+    mid = normalise_stroke(mid)
     small = resize_longer(mid, DIGIT_BOX)
     nh, nw = small.shape
     # MNIST puts the centre of mass at pixel (14, 14) of 28x28, measured in pixel indices.

@@ -28,6 +28,14 @@ def files(tmp_path_factory):
     return d
 
 
+def test_12000_px_photo_of_a_digit(client, sample, tmp_path):
+    i = int(np.flatnonzero(sample["y_test"] == 4)[0])
+    photo = tmp_path / "camera.jpg"      # 144 million pixels, as a big camera writes them: a few MB of JPEG
+    Image.fromarray(255 - sample["x_test"][i]).resize((12000, 12000), Image.Resampling.BILINEAR).save(photo)
+    assert client.predict(handle_file(str(photo)), api_name="/predict_image")["label"] == "4"
+    assert_reads_a_digit(client, sample, tmp_path)
+
+
 def assert_message(result, *words):
     assert isinstance(result, dict) and not result.get("confidences"), result
     assert any(w in result["label"] for w in words), result["label"]

@@ -64,8 +64,19 @@ def test_huge_image_and_decompression_bomb(tmp_path):
     bomb = tmp_path / "bomb.png"
     Image.new("1", (12000, 12000), 1).save(bomb)      # 144 Mpx in a few kB
     assert bomb.stat().st_size < 100_000
-    with pytest.raises(BadImage, match="too large"):
+    with pytest.raises(BadImage, match=r"bomb.png is too large to open \(144 million pixels\)"):
         prepare(str(bomb))
+
+
+def test_12000_px_jpeg_photo_is_read_at_reduced_scale(tmp_path):
+    photo = tmp_path / "camera.jpg"
+    SEVEN_L.resize((12000, 12000), Image.Resampling.BILINEAR).save(photo, quality=90)   # 144 Mpx, a few MB
+    x, seen = prepare(str(photo))
+    assert valid(x) and np.corrcoef(seen.ravel(), prepare(SEVEN_L)[1].ravel())[0, 1] > 0.95
+    huge = tmp_path / "huge.jpg"
+    Image.new("L", (40000, 2100), 255).save(huge)     # 84 Mpx and too wide even at 1/8 scale: refused
+    with pytest.raises(BadImage, match="too large"):
+        prepare(str(huge))
 
 
 @settings(max_examples=60, deadline=None)

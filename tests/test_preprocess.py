@@ -37,6 +37,15 @@ def test_any_seven_lands_in_mnist_geometry(name, ink):
     assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5, f"{name}: centre of mass at {cy:.1f}, {cx:.1f}"
 
 
+def test_fine_and_fat_pens_are_brought_towards_mnists_pen():
+    def ink_share(width):   # fraction of the 28x28 digit that is solid ink
+        return (prepare(sketch_value(stroke_digit(SEVEN, width=width)))[1] > 0.5).mean()
+    normal = ink_share(28)
+    assert 0.07 < normal < 0.13                      # MNIST's own digits: about a tenth of the square
+    assert ink_share(3) > 0.8 * normal               # a 3 px pen on a 400 px canvas would all but vanish
+    assert ink_share(110) < 2.2 * normal             # a 110 px brush fills the 7's box unless narrowed
+
+
 def test_same_drawing_anywhere_at_any_size_gives_the_same_input():
     a = prepare(sketch_value(stroke_digit(SEVEN)))[1]
     b = prepare(sketch_value(stroke_digit([(x * 0.5 + 5, y * 0.5 + 190) for x, y in SEVEN], width=14)))[1]

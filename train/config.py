@@ -10,7 +10,7 @@ class Config:
     out: str = field(default="runs/resnet50v2", metadata={"help": "run folder: checkpoints, history, metrics"})
     recipe: str = field(default="ours", metadata={"help": "ours | original (the blog: Adam 1e-4, batch 200, plateau)",
                                                   "choices": ["ours", "original"]})
-    epochs: int = field(default=12, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
+    epochs: int = field(default=20, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
     batch_size: int = field(default=128, metadata={"help": "batch per replica (global = this x replicas)"})
     lr: float = field(default=2e-3, metadata={"help": "peak learning rate for one replica (scaled x replicas)"})
     optimizer: str = field(default="adamw", metadata={"choices": ["adamw", "adam", "sgd"], "help": "optimizer"})
@@ -19,7 +19,7 @@ class Config:
                                                       "help": "cosine with warm-up, or ReduceLROnPlateau"})
     warmup_epochs: float = field(default=1.0, metadata={"help": "linear warm-up (cosine only)"})
     label_smoothing: float = field(default=0.05, metadata={"help": "label smoothing"})
-    ema: float = field(default=0.999, metadata={"help": "weight EMA momentum, 0 for none; validation uses EMA weights"})
+    ema: float = field(default=0.0, metadata={"help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"})
     rotation: float = field(default=10.0, metadata={"help": "augmentation: max rotation, degrees"})
     zoom: float = field(default=0.10, metadata={"help": "augmentation: max zoom in/out, independent in x and y"})
     shift: float = field(default=0.10, metadata={"help": "augmentation: max translation, fraction of the side"})
