@@ -2,6 +2,7 @@
 import subprocess
 import sys
 
+import httpx
 import numpy as np
 from gradio_client import Client
 
@@ -17,6 +18,15 @@ def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
         result = client.predict(as_upload(value, tmp_path, str(i)), api_name="/predict")
         assert result["label"] == str(sample["y_test"][i]), result
         assert len(result["confidences"]) == 3 and result["confidences"][0]["confidence"] > 0.5
+
+
+def test_plain_http_api_without_gradio_client(app_url, sample, tmp_path):
+    """The route curl takes (README): upload, call, read the result stream; bench.inference times it."""
+    from bench.inference import rest_predict
+    i = int(np.flatnonzero(sample["y_test"] == 5)[0])
+    value = as_upload(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)), tmp_path, "http")
+    with httpx.Client(timeout=60) as http:
+        assert rest_predict(http, app_url, value)["label"] == "5"
 
 
 def test_app_answers_an_empty_canvas_with_a_message(app_url, tmp_path):
