@@ -142,9 +142,6 @@ def build_app(classifier, top_k=3):
         """Label value only: what API clients of /predict and /predict_image get."""
         return read(value)[0]
 
-    def explain(value):
-        return read(value)[1:]
-
     history = sidecar(classifier, "history")
     metrics = sidecar(classifier, "metrics")
     with gr.Blocks(title=TITLE) as app:
@@ -188,13 +185,16 @@ def build_app(classifier, top_k=3):
             gr.Markdown(model_card(classifier, metrics))
 
         app.load(None, js=SELECT_BRUSH)
-        live = dict(trigger_mode="always_last", show_progress="hidden")
-        sketch.change(predict, sketch, label, api_name="predict", **live).then(
-            explain, sketch, [seen, note], api_visibility="private", **live)
-        button.click(predict, sketch, label, api_visibility="private").then(
-            explain, sketch, [seen, note], api_visibility="private")
-        photo.change(predict, photo, photo_label, api_name="predict_image", preprocess=False, **live).then(
-            explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False, **live)
-        upload_button.click(predict, photo, photo_label, api_visibility="private", preprocess=False).then(
-            explain, photo, [photo_seen, photo_note], api_visibility="private", preprocess=False)
+        # The page: one read per stroke or upload fills the Label, the preview and the note together.
+        live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
+        for trigger, source, outputs, kw in (
+                (sketch.change, sketch, [label, seen, note], live),
+                (button.click, sketch, [label, seen, note], {"api_visibility": "private"}),
+                (photo.change, photo, [photo_label, photo_seen, photo_note], {**live, "preprocess": False}),
+                (upload_button.click, photo, [photo_label, photo_seen, photo_note],
+                 {"api_visibility": "private", "preprocess": False})):
+            trigger(read, source, outputs, **kw)
+        # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
+        gr.Button(visible=False).click(predict, sketch, label, api_name="predict")
+        gr.Button(visible=False).click(predict, photo, photo_label, api_name="predict_image", preprocess=False)
     return app
