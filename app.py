@@ -9,7 +9,12 @@ import sys
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.ui import build_app
 
-CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"
+CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
+
+
+def default_threads(concurrency):
+    """Split the cores between the requests worked on at once, so they never oversubscribe them."""
+    return max(1, (os.cpu_count() or 1) // max(1, concurrency))
 
 
 def main(argv=None):
@@ -24,10 +29,11 @@ def main(argv=None):
                    help="how many digits to show")
     p.add_argument("--concurrency", type=int, default=CONCURRENCY,
                    help="requests worked on at once; more only queue for the same cores (see bench.load)")
-    p.add_argument("--threads", type=int, default=0, help="onnxruntime intra-op threads, 0 = one per core")
+    p.add_argument("--threads", type=int, default=0,
+                   help="onnxruntime intra-op threads per request; 0 = cores / concurrency")
     args = p.parse_args(argv)
     try:
-        classifier = Classifier(args.model, threads=args.threads)
+        classifier = Classifier(args.model, threads=args.threads or default_threads(args.concurrency))
     except ModelError as e:
         sys.exit(f"error: {e}")
     app = build_app(classifier, top_k=args.top_k)

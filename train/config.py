@@ -24,6 +24,8 @@ class Config:
     zoom: float = field(default=0.10, metadata={"help": "augmentation: max zoom in/out, independent in x and y"})
     shift: float = field(default=0.10, metadata={"help": "augmentation: max translation, fraction of the side"})
     shear: float = field(default=0.0, metadata={"help": "augmentation: max shear, degrees"})
+    stroke: float = field(default=0.0, metadata={
+        "help": "augmentation: pen width change, 0-1 of a 3x3 dilation/erosion (0 = MNIST's pens only)"})
     no_augment: bool = field(default=False, metadata={"help": "train without augmentation"})
     val_size: int = field(default=5000, metadata={"help": "training images held out for validation"})
     limit: int = field(default=0, metadata={"help": "use only this many training images (quick runs); 0 = all"})
@@ -50,8 +52,8 @@ class Config:
 
 ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation, Adam 1e-4, plateau + early stop
     epochs=30, batch_size=200, lr=1e-4, optimizer="adam", weight_decay=0.0, schedule="plateau",
-    label_smoothing=0.0, ema=0.0, rotation=10.0, zoom=0.10, shift=0.10, shear=0.0, patience=5,
-    plateau_patience=2,
+    label_smoothing=0.0, ema=0.0, rotation=10.0, zoom=0.10, shift=0.10, shear=0.0, stroke=0.0,
+    patience=5, plateau_patience=2,
 )
 
 

@@ -13,7 +13,7 @@ import tensorflow as tf
 from demo.contract import NUM_CLASSES, to_model_input
 from demo.fileio import atomic_path, write_json
 from train import data, history
-from train.augment import Augment, affine_batch
+from train.augment import Augment, augment_batch
 from train.model import build_model
 
 BEST = "best.weights.h5"     # EMA weights of the best validation epoch: what export reads
@@ -58,7 +58,7 @@ def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=augment is not None and len(x) >= batch_size)
     if augment is not None and augment.enabled():
-        ds = ds.map(lambda a, b: (affine_batch(a, augment), b), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda a, b: (augment_batch(a, augment), b), num_parallel_calls=tf.data.AUTOTUNE)
     if steps:
         ds = ds.take(steps)
     return ds.prefetch(tf.data.AUTOTUNE)
@@ -218,7 +218,7 @@ def run(cfg):
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
 
-    augment = None if cfg.no_augment else Augment(cfg.rotation, cfg.zoom, cfg.shift, cfg.shear)
+    augment = None if cfg.no_augment else Augment(cfg.rotation, cfg.zoom, cfg.shift, cfg.shear, cfg.stroke)
     train_ds = make_dataset(x_tr, y_tr, cfg.batch_size, cfg.seed, augment or Augment(0, 0, 0, 0), cfg.steps_per_epoch)
     val_ds = make_dataset(x_val, y_val, 500, cfg.seed)
     steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
