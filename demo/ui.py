@@ -51,7 +51,8 @@ def model_card(classifier, metrics):
             f"**Training**: ResNet50V2 from {'ImageNet' if recipe.get('weights') == 'imagenet' else 'scratch'}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), batch {recipe.get('batch_size')}, "
             f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
-            f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}; "
+            f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"
+            f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
             f"{recipe.get('precision_used')}, seed {recipe.get('seed')}.")
     lines.append(f"**Input contract**: {meta.get('contract', '')}.")
     test = (metrics or {}).get("test")
