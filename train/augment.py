@@ -33,11 +33,14 @@ def augment_batch(images, aug: Augment, seed=None):
 
 def stroke_batch(images, strength, seed=None):
     """Each image blended towards its 3x3 max (fatter pen) or min (thinner pen) by its own random
-    amount: a fractional, anti-aliased change of stroke width."""
+    amount: a fractional, anti-aliased change of stroke width. Past -0.5 strokes start to break."""
     p = tf.random.uniform([tf.shape(images)[0], 1, 1, 1], -strength, strength, seed=seed)
     fatter = tf.nn.max_pool2d(images, 3, 1, "SAME")
     thinner = -tf.nn.max_pool2d(-images, 3, 1, "SAME")
-    return images + tf.nn.relu(p) * (fatter - images) + tf.nn.relu(-p) * (thinner - images)
+    out = images + tf.nn.relu(p) * (fatter - images) + tf.nn.relu(-p) * (thinner - images)
+    # the strongest ink back to the digit's own, as the app's preprocessing does after narrowing a stroke
+    peak = tf.reduce_max(out, axis=[1, 2, 3], keepdims=True)
+    return out * (tf.reduce_max(images, axis=[1, 2, 3], keepdims=True) / tf.maximum(peak, 1e-3))
 
 
 def affine_batch(images, aug: Augment, seed=None):
