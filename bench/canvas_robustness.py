@@ -23,6 +23,13 @@ PEN = {-2: 0.05, -1: 0.10}   # fine pens: brush width as a fraction of the digit
 INKS = {"black": (0, 0, 0), "blue": (20, 60, 200), "red": (210, 30, 30), "orange": (255, 150, 0)}
 
 
+def cropped(digit):
+    """An MNIST digit as float ink in [0, 1], cut to its own box."""
+    d = digit.astype(np.float32) / 255.0
+    rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
+    return d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+
+
 def skeleton(mask):
     """Zhang-Suen thinning: the one-pixel centreline the writer's pen followed."""
     m = np.pad(mask.astype(np.uint8), 1)
@@ -46,9 +53,7 @@ def skeleton(mask):
 def pen_strokes(digit, height, width):
     """An MNIST digit redrawn the way a person draws it: a round brush `width` px wide along the digit's
     centreline, `height` px tall, with the soft anti-aliased edge of the Sketchpad's brush."""
-    d = digit.astype(np.float32) / 255.0
-    rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
-    d = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    d = cropped(digit)
     trace = 64                                             # the centreline is traced at 64 px tall
     tw = max(2, round(d.shape[1] * trace / d.shape[0]))
     line = skeleton(np.asarray(Image.fromarray(d, mode="F").resize((tw, trace), Image.Resampling.BILINEAR)) > 0.35)
@@ -67,9 +72,7 @@ def pen_strokes(digit, height, width):
 
 def draw(digit, rng, height, stroke, angle, ink, flatten):
     """One synthetic drawing as the Sketchpad value (background, one RGBA layer, composite)."""
-    d = digit.astype(np.float32) / 255.0
-    rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
-    d = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    d = cropped(digit)
     h = int(height * CANVAS)
     w = max(2, int(d.shape[1] * h / d.shape[0]))
     if stroke < 0:     # thinner than MNIST: a fine pen along the digit's centreline, never broken strokes

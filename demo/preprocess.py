@@ -196,11 +196,16 @@ def normalise_stroke(mid):
     if width > FAT * MID_STROKE:
         k = max(3, int(min((width - MID_STROKE) * NARROW, 31)) | 1)   # PIL's rank filters crash on size 1
         thinner = np.asarray(Image.fromarray(mid, mode="F").filter(ImageFilter.MinFilter(k)))
-        keep = thinner > INK_THRESHOLD
-        if keep.any():
-            rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
-            return thinner[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+        if (thinner > INK_THRESHOLD).any():
+            return crop_to_ink(thinner)
     return mid
+
+
+def crop_to_ink(ink):
+    """The smallest box holding every pixel with at least INK_THRESHOLD of the strongest ink (1)."""
+    keep = ink > INK_THRESHOLD
+    rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
 def center_digit(ink):
@@ -213,9 +218,7 @@ def center_digit(ink):
     if (ink > 0.5).mean() > MAX_INK:
         raise BadImage("There is ink almost everywhere: clear the canvas (or use a cleaner picture) "
                        "and draw one digit.")
-    rows = np.flatnonzero((ink > INK_THRESHOLD).any(axis=1))
-    cols = np.flatnonzero((ink > INK_THRESHOLD).any(axis=0))
-    crop = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    crop = crop_to_ink(ink)
     mid = resize_longer(crop, MID_BOX)
     if max(crop.shape) < DOT * max(ink.shape) and (mid > 0.5).mean() > 0.6:
         raise BadImage("That is a dot or a blot, not a digit: clear the canvas and draw a digit.")

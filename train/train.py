@@ -16,7 +16,7 @@ from train import data, history
 from train.augment import Augment, augment_batch
 from train.model import build_model
 
-BEST = "best.weights.h5"     # EMA weights of the best validation epoch: what export reads
+BEST = "best.weights.h5"     # the best validation epoch's weights (raw or EMA): what export reads
 LAST = "last.keras"          # model + optimizer after the last finished epoch: what --resume reads
 STATE = "state.json"         # epoch, best-so-far, history, plateau/early-stop counters
 
