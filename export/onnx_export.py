@@ -9,6 +9,7 @@ import onnxruntime as ort
 
 from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, OUTPUT_NAME, to_model_input
 from demo.fileio import atomic_path, write_json
+from export.graph import optimize
 
 PARITY_ATOL = 1e-4
 
@@ -34,13 +35,16 @@ def load_keras(run_dir):
     return model
 
 
-def to_onnx(model):
+def to_onnx(model, rewrite=True):
+    """tf2onnx, then (unless told not to) the exact rewrites in export/graph.py."""
     import tensorflow as tf
     import tf2onnx
 
     spec = [tf.TensorSpec([None, *INPUT_SHAPE], tf.float32, name=INPUT_NAME)]
     proto, _ = tf2onnx.convert.from_keras(model, input_signature=spec, opset=OPSET)
     rename_output(proto, OUTPUT_NAME)
+    if rewrite:
+        optimize(proto)
     return proto
 
 

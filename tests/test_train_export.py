@@ -82,6 +82,27 @@ def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
     assert clf.session.get_inputs()[0].shape[1:] == list(INPUT_SHAPE)
 
 
+def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(run_dir, sample, tmp_path):
+    """tf2onnx's graph against the rewritten one, both run by onnxruntime on real digits."""
+    from export.graph import optimize
+    from export.onnx_export import load_keras, run_onnx, session, to_onnx
+
+    plain = to_onnx(load_keras(run_dir[0]), rewrite=False)
+    rewritten = onnx.ModelProto()
+    rewritten.CopyFrom(plain)
+    assert optimize(rewritten) == {"affine_to_batchnorm": 17, "dead_taps_cropped": 4}
+    x = to_model_input(sample["x_test"][:64])
+    before, after = run_onnx(session(plain), x), run_onnx(session(rewritten), x)
+    assert np.abs(before - after).max() < 1e-5 and (before.argmax(1) == after.argmax(1)).all()
+    ops = [n.op_type for n in rewritten.graph.node]
+    assert ops.count("BatchNormalization") == 17 and ops.count("Mul") < [n.op_type for n in plain.graph.node].count("Mul")
+    assert rewritten.ByteSize() < 0.8 * plain.ByteSize()
+    assert optimize(rewritten) == {"affine_to_batchnorm": 0, "dead_taps_cropped": 0}   # idempotent
+
+    missing = run_module("-m", "export.graph", str(tmp_path / "none.onnx"), str(tmp_path / "out.onnx"))
+    assert missing.returncode != 0 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
 def test_export_without_a_trained_run_says_what_to_do(tmp_path):
     result = run_module("-m", "export", "--run", str(tmp_path), "--out", str(tmp_path / "m.onnx"),
                         "--data", str(FIXTURE))
