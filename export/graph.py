@@ -15,8 +15,15 @@ EPS = 1e-5
 
 
 def optimize(proto):
-    """Both rewrites, in place; returns {rewrite: count}."""
-    return {"affine_to_batchnorm": affine_to_batchnorm(proto), "dead_taps_cropped": crop_dead_taps(proto)}
+    """All three rewrites, in place; returns {rewrite: count}."""
+    return {"affine_to_batchnorm": affine_to_batchnorm(proto), "dead_taps_cropped": crop_dead_taps(proto),
+            "identity_reshapes_dropped": drop_identity_reshapes(proto)}
+
+
+def inferred_dims(proto):
+    """{tensor name: [dim, ...]} from ONNX shape inference; 0 where a dim is symbolic (the batch)."""
+    g = shape_inference.infer_shapes(proto).graph
+    return {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in [*g.value_info, *g.input, *g.output]}
 
 
 def affine_to_batchnorm(proto):
@@ -70,9 +77,7 @@ def crop_dead_taps(proto):
     every image (a quarter of the model's bytes). A conv whose output is 1x1 keeps only the taps
     that land on the input, without padding."""
     g = proto.graph
-    inferred = shape_inference.infer_shapes(proto).graph
-    dims = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-            for v in [*inferred.value_info, *inferred.input, *inferred.output]}
+    dims = inferred_dims(proto)
     inits = {i.name: i for i in g.initializer}
     uses = collections.Counter(name for node in g.node for name in node.input)
     cropped = 0
@@ -95,6 +100,29 @@ def crop_dead_taps(proto):
         node.attribute.extend([*kept, helper.make_attribute("kernel_shape", [h, wd])])
         cropped += 1
     return cropped
+
+
+def drop_identity_reshapes(proto):
+    """At 1x1, tf2onnx turns each NHWC<->NCHW transpose into a Reshape to [-1, C, 1, 1] of a tensor
+    that already has that shape: a no-op, but each one makes onnxruntime leave its NCHWc layout."""
+    g = proto.graph
+    dims = inferred_dims(proto)
+    inits = {i.name: numpy_helper.to_array(i) for i in g.initializer}
+    outputs = {o.name for o in g.output}
+    alias, kept = {}, []
+    for node in g.node:
+        node.input[:] = [alias.get(i, i) for i in node.input]
+        x = dims.get(node.input[0], []) if node.input else []
+        shape = inits.get(node.input[1]) if node.op_type == "Reshape" else None
+        if shape is not None and len(x) == shape.size >= 2 and shape[0] == -1 and 0 not in x[1:] \
+                and list(shape[1:]) == x[1:] and node.output[0] not in outputs:
+            alias[node.output[0]] = node.input[0]
+            continue
+        kept.append(node)
+    del g.node[:]
+    g.node.extend(kept)
+    drop_unused_initializers(proto)
+    return len(alias)
 
 
 def drop_unused_initializers(proto):
