@@ -10,6 +10,7 @@ import itertools
 import json
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 
@@ -18,8 +19,10 @@ from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
 
+KERAS = "Keras `model.predict` (TensorFlow)"
 
-def time_calls(fn, n, warmup=5):
+
+def call_times(fn, n, warmup=5):
     for _ in range(warmup):
         fn()
     ms = []
@@ -27,7 +30,21 @@ def time_calls(fn, n, warmup=5):
         t = time.perf_counter()
         fn()
         ms.append((time.perf_counter() - t) * 1000)
-    return percentiles(ms)
+    return ms
+
+
+def time_calls(fn, n, warmup=5):
+    return percentiles(call_times(fn, n, warmup))
+
+
+def interleaved(engines, n, rounds=4):
+    """{name: percentiles} with every engine timed in turn, `rounds` times over: this shared CPU's
+    speed drifts by 10-20% from minute to minute, and timing one engine after another would bill that to them."""
+    ms = {name: [] for name in engines}
+    for _ in range(rounds):
+        for name, fn in engines.items():
+            ms[name] += call_times(fn, n // rounds)
+    return {name: percentiles(v) for name, v in ms.items()}
 
 
 def rest_predict(http, url, value):
@@ -106,7 +123,7 @@ def main(argv=None):
     p.add_argument("--int8", default=str(DEFAULT_MODEL).replace(".onnx", ".int8.onnx"))
     p.add_argument("--run", default="runs/resnet50v2", help="training run (best.weights.h5) for the Keras column")
     p.add_argument("--data", default=None)
-    p.add_argument("--n", type=int, default=200, help="single-image calls per engine")
+    p.add_argument("--n", type=int, default=200, help="single-image calls per engine (in 4 interleaved rounds)")
     p.add_argument("--requests", type=int, default=100, help="app requests through gradio_client")
     args = p.parse_args(argv)
 
@@ -114,33 +131,29 @@ def main(argv=None):
     _, (x_test, _) = load(args.data)
     single = to_model_input(x_test[:1])
     batch = to_model_input(x_test[:256])
-    rows = []
-
-    def engine_row(name, one, many, size_mb):
-        lat = time_calls(one, args.n)
-        t = time.perf_counter()
-        many()
-        per_s = len(batch) / (time.perf_counter() - t)
-        rows.append([name, f"{lat[50]:.2f}", f"{lat[99]:.2f}", f"{per_s:.0f}", size_mb])
-        return lat
-
-    ort_p50 = {}
+    engines = {}   # name: (one image, a batch of 256, file MB)
     for label, path in (("int8", args.int8), ("fp32", args.model)):
         if Path(path).exists():
             clf = Classifier(path)
-            lat = engine_row(f"onnxruntime {label}", lambda: clf.predict_batch(single),
-                             lambda: clf.predict_batch(batch), f"{Path(path).stat().st_size / 2**20:.1f}")
-            ort_p50[label] = lat[50]
-
-    keras_p50 = float("nan")
+            engines[f"onnxruntime {label}"] = (partial(clf.predict_batch, single), partial(clf.predict_batch, batch),
+                                               f"{Path(path).stat().st_size / 2**20:.1f}")
     if Path(args.run, "best.weights.h5").exists():
         from export.onnx_export import load_keras
         model = load_keras(args.run)
-        lat = engine_row("Keras `model.predict` (TensorFlow)", lambda: model.predict(single, verbose=0),
-                         lambda: model.predict(batch, batch_size=256, verbose=0), "(TF)")
-        keras_p50 = lat[50]
-        lat = engine_row("Keras direct call `model(x)`", lambda: model(single, training=False),
-                         lambda: model(batch, training=False), "(TF)")
+        engines[KERAS] = (partial(model.predict, single, verbose=0),
+                          partial(model.predict, batch, batch_size=256, verbose=0), "(TF)")
+        engines["Keras direct call `model(x)`"] = (partial(model, single, training=False),
+                                                   partial(model, batch, training=False), "(TF)")
+    lat = interleaved({name: one for name, (one, _, _) in engines.items()}, args.n)
+    rows = []
+    for name, (_, many, size_mb) in engines.items():
+        many()   # warm-up
+        t = time.perf_counter()
+        many()
+        rows.append([name, f"{lat[name][50]:.2f}", f"{lat[name][99]:.2f}",
+                     f"{len(batch) / (time.perf_counter() - t):.0f}", size_mb])
+    keras_p50 = lat[KERAS][50] if KERAS in lat else float("nan")
+    ort_p50 = {name.split()[-1]: lat[name][50] for name in lat if name.startswith("onnxruntime")}
 
     app = app_numbers(args.model, x_test, args.requests)
 
