@@ -32,6 +32,7 @@ def affine_to_batchnorm(proto):
     and again for every per-channel Add: ResNet50V2's 17 pre-activation BatchNorms cost 34 layout
     conversions. One BatchNormalization with mean 0 and variance 1 - eps is the same function."""
     g = proto.graph
+    dims = inferred_dims(proto)
     inits = {i.name: i for i in g.initializer}
     consumers = collections.defaultdict(list)
     for node in g.node:
@@ -50,21 +51,22 @@ def affine_to_batchnorm(proto):
         if node.op_type != "Mul" or len(consumers[node.output[0]]) != 1:
             continue
         add = consumers[node.output[0]][0]
-        if add.op_type != "Add" or node.output[0] in g.output:
+        if add.op_type != "Add" or node.output[0] in {o.name for o in g.output}:
             continue
         x, scale = node.input if channel_vector(node.input[1]) is not None else node.input[::-1]
         shift = [i for i in add.input if i != node.output[0]]
         s, b = channel_vector(scale), channel_vector(shift[0]) if len(shift) == 1 else None
-        if s is None or b is None or s.size != b.size:
+        if s is None or b is None or s.size != b.size or len(dims.get(x, [])) != 4:
             continue
         prefix = f"{add.name or add.output[0]}/as_batchnorm"
         names = [f"{prefix}/{part}" for part in ("scale", "bias", "mean", "var")]
         for name, value in zip(names, (s, b, np.zeros_like(s), np.full_like(s, 1 - EPS))):
             g.initializer.append(numpy_helper.from_array(value.astype(np.float32), name))
-        replace[id(node)] = helper.make_node("BatchNormalization", [x, *names], [add.output[0]], name=prefix,
-                                             epsilon=EPS)
-        drop.add(id(add))
-    nodes = [replace.get(id(n), n) for n in g.node if id(n) not in drop]
+        # keyed by output names, which are unique in a graph (protobuf wrappers are not stable objects)
+        replace[node.output[0]] = helper.make_node("BatchNormalization", [x, *names], [add.output[0]],
+                                                   name=prefix, epsilon=EPS)
+        drop.add(add.output[0])
+    nodes = [replace.get(n.output[0], n) for n in g.node if n.output[0] not in drop]
     del g.node[:]
     g.node.extend(nodes)
     drop_unused_initializers(proto)
