@@ -90,7 +90,11 @@ def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(run_dir
     plain = to_onnx(load_keras(run_dir[0]), rewrite=False)
     rewritten = onnx.ModelProto()
     rewritten.CopyFrom(plain)
-    assert optimize(rewritten) == {"affine_to_batchnorm": 17, "dead_taps_cropped": 4, "identity_reshapes_dropped": 10}
+    counts = optimize(rewritten)
+    # tf2onnx's transpose optimizer places the [-1,C,1,1] Reshapes by the weights' values (9 or 10 seen)
+    reshapes = [n.op_type for n in plain.graph.node].count("Reshape")
+    assert counts == {"affine_to_batchnorm": 17, "dead_taps_cropped": 4, "identity_reshapes_dropped": reshapes}
+    assert reshapes >= 8
     x = to_model_input(sample["x_test"][:64])
     before, after = run_onnx(session(plain), x), run_onnx(session(rewritten), x)
     assert np.abs(before - after).max() < 1e-5 and (before.argmax(1) == after.argmax(1)).all()
