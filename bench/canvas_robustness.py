@@ -1,6 +1,7 @@
 """How well does a drawing on the Sketchpad reach the model?  `python -m bench.canvas_robustness`
 
-Real MNIST test digits are redrawn the way people draw on an 800x800 canvas (digit height 25-80%
+Real MNIST test digits (or, with `--split val`, the validation digits held out of training, for
+choosing between models without looking at the test set) are redrawn the way people draw on an 800x800 canvas (digit height 25-80%
 of the canvas, anywhere on it, strokes from a fine pen to a fat brush, tilted up to 12 degrees, black
 or coloured ink) and sent, as the Sketchpad's value, through the app's own preprocessing and model.
 The naive pipeline most demos use (whole canvas -> greyscale -> invert -> 28x28) runs beside it.
@@ -15,7 +16,8 @@ from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import INPUT_SHAPE, to_model_input
 from demo.preprocess import prepare
-from train.data import load  # numpy only: this module imports no TensorFlow
+from train.config import Config
+from train.data import load, split  # numpy only: these modules import no TensorFlow
 
 CANVAS = 800
 STROKES = {"fine pen": -2, "thin": -1, "normal": 0, "thick": 1, "very thick": 2}
@@ -115,11 +117,15 @@ def main(argv=None):
     p.add_argument("--data", default=None, help="mnist.npz (default: $MNIST_NPZ, else download)")
     p.add_argument("--n", type=int, default=2000, help="drawings (test digits) to synthesise")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--split", choices=["test", "val"], default="test",
+                   help="val: the training run's held-out digits, for model selection")
     p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
 
     clf = Classifier(args.model)
-    _, (x_test, y_test) = load(args.data)
+    (x_train, y_train), (x_test, y_test) = load(args.data)
+    if args.split == "val":
+        _, (x_test, y_test) = split(x_train, y_train, Config.val_size, Config.seed)
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(len(x_test), args.n, replace=False)
     conditions, ours, base, refused = [], [], [], 0
@@ -152,8 +158,9 @@ def main(argv=None):
         for level in sorted({c[key] for c in conditions}, key=lambda v: (list(STROKES).index(v) if v in STROKES else 0, v)):
             sel = np.array([c[key] == level for c in conditions])
             rows.append((f"{key}: {level}", int(sel.sum()), f"{hit_ours[sel].mean():.2%}", f"{hit_base[sel].mean():.2%}"))
-    body = (f"`python -m bench.canvas_robustness --n {args.n}` with `{clf.path.name}` on {machine()}: "
-            f"{args.n} MNIST test digits redrawn on an {CANVAS}x{CANVAS} Sketchpad ({synth:.0f} s to synthesise "
+    flags = f"--n {args.n}" + (f" --seed {args.seed}" if args.seed else "") + (" --split val" if args.split == "val" else "")
+    body = (f"`python -m bench.canvas_robustness {flags}` with `{clf.path.name}` on {machine()}: "
+            f"{args.n} MNIST {args.split} digits redrawn on an {CANVAS}x{CANVAS} Sketchpad ({synth:.0f} s to synthesise "
             f"and preprocess; {refused} answered with a message, counted as misses). Accuracy through the app's "
             "preprocessing vs the naive whole-canvas resize:\n\n"
             + table(["condition", "drawings", "app preprocessing", "naive resize"], rows))

@@ -10,7 +10,7 @@ class Config:
     out: str = field(default="runs/resnet50v2", metadata={"help": "run folder: checkpoints, history, metrics"})
     recipe: str = field(default="ours", metadata={"help": "ours | original (the blog: Adam 1e-4, batch 200, plateau)",
                                                   "choices": ["ours", "original"]})
-    epochs: int = field(default=20, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
+    epochs: int = field(default=24, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
     batch_size: int = field(default=128, metadata={"help": "batch per replica (global = this x replicas)"})
     lr: float = field(default=2e-3, metadata={"help": "peak learning rate for one replica (scaled x replicas)"})
     optimizer: str = field(default="adamw", metadata={"choices": ["adamw", "adam", "sgd"], "help": "optimizer"})
@@ -24,7 +24,7 @@ class Config:
     zoom: float = field(default=0.10, metadata={"help": "augmentation: max zoom in/out, independent in x and y"})
     shift: float = field(default=0.10, metadata={"help": "augmentation: max translation, fraction of the side"})
     shear: float = field(default=0.0, metadata={"help": "augmentation: max shear, degrees"})
-    stroke: float = field(default=0.0, metadata={
+    stroke: float = field(default=0.5, metadata={
         "help": "augmentation: pen width change, 0-1 of a 3x3 dilation/erosion (0 = MNIST's pens only)"})
     no_augment: bool = field(default=False, metadata={"help": "train without augmentation"})
     val_size: int = field(default=5000, metadata={"help": "training images held out for validation"})
