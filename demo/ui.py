@@ -161,7 +161,7 @@ def build_app(classifier, top_k=3):
                 with gr.Column(scale=2):
                     label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
                     note = gr.Markdown()
-                    seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[])
+                    seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[], elem_id="seen")
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):

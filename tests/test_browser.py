@@ -32,6 +32,7 @@ def page(app_url):
         page.locator("#sketchpad canvas").first.wait_for(state="visible", timeout=60_000)
         yield page
         browser.close()
+SEEN_SRC = "() => { const img = document.querySelector('#seen img'); return img ? img.src : null; }"
 
 
 def draw(page, strokes):
@@ -61,11 +62,16 @@ def test_opens_ready_to_draw(page):
 def test_drawn_digit_is_read(page, digit):
     page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
     page.wait_for_timeout(300)
+    before = page.evaluate(SEEN_SRC)
     draw(page, DIGITS[digit])
     label = page.locator('[data-testid="label-output-value"]').first
     page.wait_for_function(
         "(d) => { const el = document.querySelector('[data-testid=\"label-output-value\"]');"
         " return el && el.innerText.trim() === d; }", arg=digit, timeout=30_000)
     assert label.inner_text().strip() == digit
+    # the preview of the model's input shows this drawing (a new image, loaded), not the last one
+    page.wait_for_function(f"(before) => {{ const src = ({SEEN_SRC})(); const img = document.querySelector('#seen img');"
+                           " return src && src !== before && img.complete && img.naturalWidth > 0; }",
+                           arg=before, timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"drawn-{digit}.png"))
