@@ -34,18 +34,19 @@ def kill_when_temp_appears(args, folder, pattern, timeout=120):
 
 @pytest.fixture
 def slow_server():
-    """Serves the fixture npz at ~100 KB/s, like a slow link, so a download can be killed half-way."""
-    body = FIXTURE.read_bytes()
+    """Serves 3 MB at ~3 MB/s, like a slow link: the downloader writes its first 1 MB block, then waits
+    for the next, so it can be killed half-way (it never gets to the hash check)."""
+    body = FIXTURE.read_bytes() * 20
 
     class Slow(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            for i in range(0, len(body), 4096):
-                self.wfile.write(body[i:i + 4096])
+            for i in range(0, len(body), 1 << 16):
+                self.wfile.write(body[i:i + (1 << 16)])
                 self.wfile.flush()
-                time.sleep(0.04)
+                time.sleep(0.02)
 
         def log_message(self, *args):
             pass
