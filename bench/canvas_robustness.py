@@ -1,9 +1,9 @@
 """How well does a drawing on the Sketchpad reach the model?  `python -m bench.canvas_robustness`
 
 Real MNIST test digits (or, with `--split val`, the validation digits held out of training, for
-choosing between models without looking at the test set) are redrawn the way people draw on an 800x800 canvas (digit height 25-80%
-of the canvas, anywhere on it, strokes from a fine pen to a fat brush, tilted up to 12 degrees, black
-or coloured ink) and sent, as the Sketchpad's value, through the app's own preprocessing and model.
+choosing between models without looking at the test set) are redrawn the way people draw on an
+800x800 canvas (digit height 25-80% of the canvas, anywhere on it, strokes from a fine pen to a fat
+brush, tilted up to 12 degrees, black or coloured ink) and sent, as the Sketchpad's value, through the app's own preprocessing and model.
 The naive pipeline most demos use (whole canvas -> greyscale -> invert -> 28x28) runs beside it.
 """
 import argparse
@@ -115,7 +115,7 @@ def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=str(DEFAULT_MODEL))
     p.add_argument("--data", default=None, help="mnist.npz (default: $MNIST_NPZ, else download)")
-    p.add_argument("--n", type=int, default=2000, help="drawings (test digits) to synthesise")
+    p.add_argument("--n", type=int, default=2000, help="drawings (digits of the split) to synthesise")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--split", choices=["test", "val"], default="test",
                    help="val: the training run's held-out digits, for model selection")

@@ -34,6 +34,7 @@ def affine_to_batchnorm(proto):
     g = proto.graph
     dims = inferred_dims(proto)
     inits = {i.name: i for i in g.initializer}
+    outputs = {o.name for o in g.output}
     consumers = collections.defaultdict(list)
     for node in g.node:
         for name in node.input:
@@ -51,7 +52,7 @@ def affine_to_batchnorm(proto):
         if node.op_type != "Mul" or len(consumers[node.output[0]]) != 1:
             continue
         add = consumers[node.output[0]][0]
-        if add.op_type != "Add" or node.output[0] in {o.name for o in g.output}:
+        if add.op_type != "Add" or node.output[0] in outputs:
             continue
         x, scale = node.input if channel_vector(node.input[1]) is not None else node.input[::-1]
         shift = [i for i in add.input if i != node.output[0]]

@@ -10,6 +10,7 @@ from tests.conftest import ROOT
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / "runs" / "screenshots"))
+SEEN_SRC = "() => { const img = document.querySelector('#seen img'); return img ? img.src : null; }"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -32,7 +33,6 @@ def page(app_url):
         page.locator("#sketchpad canvas").first.wait_for(state="visible", timeout=60_000)
         yield page
         browser.close()
-SEEN_SRC = "() => { const img = document.querySelector('#seen img'); return img ? img.src : null; }"
 
 
 def draw(page, strokes):

@@ -1,5 +1,4 @@
 """Writers killed mid-write (SIGKILL: no cleanup runs) leave the file they were replacing as it was."""
-import hashlib
 import http.server
 import shutil
 import signal
@@ -59,7 +58,7 @@ def slow_server():
 
 def test_a_download_killed_half_way_is_never_taken_for_the_data_set(tmp_path, slow_server):
     dest = tmp_path / "cache" / "mnist.npz"
-    digest = hashlib.sha256(FIXTURE.read_bytes()).hexdigest()
+    digest = data.sha256(FIXTURE)
     code = f"from train.data import download; download({slow_server!r}, {str(dest)!r}, {digest!r})"
     kill_when_temp_appears(["-c", code], dest.parent, ".mnist.npz.*.tmp")
     assert not dest.exists()
