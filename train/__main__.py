@@ -6,11 +6,11 @@ from train.config import from_args
 
 def main(argv=None):
     cfg = from_args(argv)
-    from train import data, model, train  # TensorFlow loads after --help has had its chance
+    from train import data, from_onnx, model, train  # TensorFlow loads after --help has had its chance
 
     try:
         train.run(cfg)
-    except (data.DataError, model.WeightsError) as e:
+    except (data.DataError, model.WeightsError, from_onnx.InitError) as e:
         sys.exit(f"error: {e}")
 
 

@@ -31,6 +31,9 @@ class Config:
     limit: int = field(default=0, metadata={"help": "use only this many training images (quick runs); 0 = all"})
     limit_test: int = field(default=0, metadata={"help": "evaluate on only this many test images; 0 = all"})
     seed: int = field(default=42, metadata={"help": "seed for split, shuffling, augmentation, init"})
+    init: str = field(default="", metadata={
+        "help": "start a new run from these weights: an ONNX export (models/mnist-resnet50v2.onnx) or a run's "
+                "best.weights.h5"})
     weights: str = field(default="none", metadata={"choices": ["none", "imagenet"],
                                                    "help": "backbone initialisation"})
     precision: str = field(default="auto", metadata={

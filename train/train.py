@@ -14,6 +14,7 @@ from demo.contract import NUM_CLASSES, to_model_input
 from demo.fileio import atomic_path, write_json
 from train import data, history
 from train.augment import Augment, augment_batch
+from train.from_onnx import check_init, start_from
 from train.model import build_model
 
 BEST = "best.weights.h5"     # the best validation epoch's weights (raw or EMA): what export reads
@@ -173,7 +174,7 @@ def evaluate(model, x, y, batch_size=500):
                 errors=int((pred != y).sum()), count=int(len(y)))
 
 
-def restore_or_build(cfg, out, steps):
+def restore_or_build(cfg, out, steps, x_calib):
     """--resume: the last finished epoch's model, optimizer (schedule position, EMA) and counters.
     Otherwise a fresh model and state."""
     state_path = out / STATE
@@ -192,6 +193,9 @@ def restore_or_build(cfg, out, steps):
             print(f"Nothing to resume in {out}; starting a new run.")
         state = fresh_state()
         model = build_model(cfg.weights)
+        if cfg.init:
+            start_from(model, cfg.init, x_calib)
+            print(f"Starting from the weights in {cfg.init}")
         model.compile(optimizer=make_optimizer(cfg, steps),
                       loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
                       metrics=["accuracy"])
@@ -199,6 +203,8 @@ def restore_or_build(cfg, out, steps):
 
 
 def run(cfg):
+    if cfg.init:
+        check_init(cfg.init)
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
@@ -224,7 +230,7 @@ def run(cfg):
     steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
 
     with strategy.scope():
-        model, state = restore_or_build(cfg, out, steps)
+        model, state = restore_or_build(cfg, out, steps, x_tr[:1000])
     write_json(out / "config.json", {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
 
     started = time.time()

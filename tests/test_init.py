@@ -1,0 +1,68 @@
+"""--init: training starts again from the shipped ONNX model (it ships without Keras weights)."""
+import json
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper
+
+from demo.contract import to_model_input
+from tests.conftest import ROOT, SHIPPED, run_module
+from tests.test_train_export import QUICK
+
+
+@pytest.fixture(scope="module")
+def imported(sample):
+    from train.from_onnx import load_onnx_into
+    from train.model import build_model
+
+    model = build_model()
+    load_onnx_into(model, SHIPPED, to_model_input(sample["x_train"][:300]))
+    return model
+
+
+def test_imported_weights_compute_the_onnx_function(imported, sample, classifier):
+    x = to_model_input(sample["x_test"][:128])
+    keras_probs = imported.predict(x, verbose=0)
+    onnx_probs = classifier.predict_batch(x)
+    assert np.abs(keras_probs - onnx_probs).max() < 1e-4
+    assert (keras_probs.argmax(1) == sample["y_test"][:128]).mean() >= 0.97
+
+
+def test_imported_batchnorm_statistics_make_training_mode_work(imported, sample):
+    """BatchNorm in training uses each batch's statistics: with gamma and beta rebuilt from measured
+    statistics, a training step starts from the shipped model's answers, not from noise."""
+    x, y = to_model_input(sample["x_test"][200:456]), sample["y_test"][200:456]
+    train_mode = imported(x, training=True).numpy()
+    assert (train_mode.argmax(1) == y).mean() >= 0.95
+
+
+def test_an_onnx_file_of_another_model_is_refused(tmp_path):
+    from train.from_onnx import InitError, load_onnx_into
+    from train.model import build_model
+
+    path = tmp_path / "identity.onnx"
+    node = helper.make_node("Identity", ["x"], ["y"])
+    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    onnx.save(helper.make_model(graph), path)
+    with pytest.raises(InitError, match="does not hold this ResNet50V2's weights"):
+        load_onnx_into(build_model(), path, np.zeros((8, 32, 32, 1), np.float32))
+
+
+def test_cli_continues_training_from_the_shipped_model(tmp_path):
+    result = run_module("-m", "train", *QUICK, "--epochs", "1", "--lr", "1e-6", "--out", str(tmp_path),
+                        "--init", str(SHIPPED))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert f"Starting from the weights in {SHIPPED}" in result.stdout
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["val_accuracy"] >= 0.97 and metrics["test_accuracy"] >= 0.97   # a fresh model scores ~0.1
+    assert json.loads((tmp_path / "config.json").read_text())["init"] == str(SHIPPED)
+
+
+@pytest.mark.parametrize("name, says", [("missing.onnx", "no such file"), ("README.md", "cannot load")])
+def test_cli_init_with_a_bad_path_says_what_to_do(tmp_path, name, says):
+    path = ROOT / name if name == "README.md" else tmp_path / name
+    result = run_module("-m", "train", *QUICK, "--epochs", "1", "--out", str(tmp_path / "run"), "--init", str(path))
+    assert result.returncode != 0 and says in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run" / "best.weights.h5").exists()
