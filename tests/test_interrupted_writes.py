@@ -1,5 +1,6 @@
 """Writers killed mid-write (SIGKILL: no cleanup runs) leave the file they were replacing as it was."""
 import http.server
+import os
 import shutil
 import signal
 import subprocess
@@ -64,9 +65,17 @@ def test_a_download_killed_half_way_is_never_taken_for_the_data_set(tmp_path, sl
     assert not dest.exists()
     with pytest.raises(data.DataError, match="does not exist"):
         data.load(dest)
-    # the next run downloads again and gets the verified file
+    leftovers = list(dest.parent.glob(".mnist.npz.*.tmp"))
+    assert leftovers and all(0 < p.stat().st_size < len(FIXTURE.read_bytes()) * 20 for p in leftovers)
+    an_hour_ago = time.time() - 3600
+    for p in leftovers:
+        os.utime(p, (an_hour_ago, an_hour_ago))
+    live = dest.parent / ".mnist.npz.another-download.tmp"   # written seconds ago: maybe still in progress
+    live.write_bytes(b"x")
+    # the next run downloads again, gets the verified file and removes the killed run's leftover
     assert data.download(FIXTURE.as_uri(), dest, expected_sha256=digest) == dest
     assert data.load(dest)[1][0].shape[1:] == (28, 28)
+    assert list(dest.parent.glob(".mnist.npz.*.tmp")) == [live]
 
 
 def test_an_export_killed_mid_write_leaves_the_model_it_was_replacing(tmp_path, sample):

@@ -1,6 +1,7 @@
 """MNIST: download (SHA-256 checked, atomic), or a local copy; validation; a seeded split."""
 import hashlib
 import os
+import time
 import urllib.request
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from demo.fileio import atomic_path
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
 DATA_ENV = "MNIST_NPZ"
+STALE_SECONDS = 600    # a live download writes every second; an older temp file is a killed one's leftover
 CACHE_DIR = Path(os.environ.get("MNIST_CACHE", Path.home() / ".cache" / "mnist-resnet50v2"))
 
 EXPECTED = {  # key -> (shape after the first axis, dtype)
@@ -38,6 +40,9 @@ def download(url=MNIST_URL, dest=None, expected_sha256=MNIST_SHA256):
     dest = Path(dest or CACHE_DIR / "mnist.npz")
     if dest.exists() and sha256(dest) == expected_sha256:
         return dest
+    for stale in dest.parent.glob(f".{dest.name}.*.tmp"):
+        if time.time() - stale.stat().st_mtime > STALE_SECONDS:
+            stale.unlink(missing_ok=True)
     with atomic_path(dest) as tmp:
         with open(tmp, "wb") as out:
             try:
