@@ -47,8 +47,11 @@ def model_card(classifier, metrics):
              f"(epoch {meta.get('best_epoch', '?')}, validation accuracy {meta.get('val_accuracy', '?')})."]
     recipe = json.loads(meta["recipe"]) if meta.get("recipe") else {}
     if recipe:
+        init = recipe.get("init")
+        start = (f"an earlier model's weights (`{Path(init).name}`, a warm restart)" if init
+                 else "ImageNet" if recipe.get("weights") == "imagenet" else "scratch")
         lines.append(
-            f"**Training**: ResNet50V2 from {'ImageNet' if recipe.get('weights') == 'imagenet' else 'scratch'}, "
+            f"**Training**: ResNet50V2 from {start}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), batch {recipe.get('batch_size')}, "
             f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
             f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"

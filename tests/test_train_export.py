@@ -14,7 +14,7 @@ from demo.contract import DESCRIPTION, INPUT_SHAPE, to_model_input
 from tests.conftest import FIXTURE, ROOT, run_module
 
 QUICK = ["--data", str(FIXTURE), "--val-size", "100", "--batch-size", "32", "--steps-per-epoch", "2",
-         "--limit-test", "100", "--verbose", "2"]
+         "--limit-test", "100", "--verbose", "2", "--restart-epochs", "0"]
 
 
 def train_until_killed(out, marker):
@@ -42,7 +42,7 @@ def run_dir(tmp_path_factory):
     assert "time budget" in first.stdout, first.stdout[-2000:]     # stopped cleanly after epoch 1
     killed = train_until_killed(out, "Epoch 2/3")
     assert "Resuming" in killed and "after epoch 1" in killed
-    resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume")
+    resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume", "--restart-epochs", "1")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     return out, first.stdout, resumed.stdout
 
@@ -62,6 +62,16 @@ def test_time_budget_pause_kill_and_resume_give_one_continuous_run(run_dir):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["test"]["count"] == 100 and len(metrics["test"]["confusion"]) == 10
     assert sum(map(sum, metrics["test"]["confusion"])) == 100 and metrics["epochs_run"] == 3
+
+
+def test_the_warm_restart_cycle_starts_from_the_best_weights(run_dir):
+    out, _, resumed = run_dir
+    assert "Warm restart: 1 more epochs from the best weights, peak lr 0.0004" in resumed
+    config = json.loads((out / "restart" / "config.json").read_text())
+    assert config["init"] == str(out / "best.weights.h5") and config["epochs"] == 1 and config["lr"] == 4e-4
+    state = json.loads((out / "restart" / "state.json").read_text())
+    assert [h["epoch"] for h in state["history"]] == [1] and (out / "restart" / "best.weights.h5").exists()
+    assert json.loads((out / "restart" / "metrics.json").read_text())["test"]["count"] == 100
 
 
 def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):

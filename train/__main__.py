@@ -9,7 +9,7 @@ def main(argv=None):
     from train import data, from_onnx, model, train  # TensorFlow loads after --help has had its chance
 
     try:
-        train.run(cfg)
+        train.run_recipe(cfg)
     except (data.DataError, model.WeightsError, from_onnx.InitError) as e:
         sys.exit(f"error: {e}")
 

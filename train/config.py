@@ -17,6 +17,10 @@ class Config:
     weight_decay: float = field(default=0.05, metadata={"help": "decoupled weight decay (adamw, sgd)"})
     schedule: str = field(default="cosine", metadata={"choices": ["cosine", "plateau"],
                                                       "help": "cosine with warm-up, or ReduceLROnPlateau"})
+    restart_epochs: int = field(default=14, metadata={
+        "help": "then a second, shorter cosine cycle (a warm restart: fresh optimizer, half an epoch of warm-up) "
+                "from the best weights, in OUT/restart; 0 = none"})
+    restart_lr: float = field(default=4e-4, metadata={"help": "peak learning rate of the restart cycle"})
     warmup_epochs: float = field(default=1.0, metadata={"help": "linear warm-up (cosine only)"})
     label_smoothing: float = field(default=0.05, metadata={"help": "label smoothing"})
     ema: float = field(default=0.0, metadata={"help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"})
@@ -56,7 +60,7 @@ class Config:
 ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation, Adam 1e-4, plateau + early stop
     epochs=30, batch_size=200, lr=1e-4, optimizer="adam", weight_decay=0.0, schedule="plateau",
     label_smoothing=0.0, ema=0.0, rotation=10.0, zoom=0.10, shift=0.10, shear=0.0, stroke=0.0,
-    patience=5, plateau_patience=2,
+    patience=5, plateau_patience=2, restart_epochs=0,
 )
 
 

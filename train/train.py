@@ -17,6 +17,7 @@ from train.augment import Augment, augment_batch
 from train.from_onnx import check_init, start_from
 from train.model import build_model
 
+RESTART = "restart"          # the warm-restart cycle's run folder, inside the main one
 BEST = "best.weights.h5"     # the best validation epoch's weights (raw or EMA): what export reads
 LAST = "last.keras"          # model + optimizer after the last finished epoch: what --resume reads
 STATE = "state.json"         # epoch, best-so-far, history, plateau/early-stop counters
@@ -263,3 +264,22 @@ def run(cfg):
     print(f"Best epoch {state['best_epoch']} (val_accuracy {state['best_val_accuracy']:.4f}); "
           f"test accuracy {test['accuracy']:.4%} ({test['errors']} errors in {test['count']})")
     return metrics
+
+
+def run_recipe(cfg):
+    """The whole recipe: the main run, then (unless --restart-epochs 0 or --init) the warm restart from
+    its best weights in OUT/restart, under what is left of --time-budget. Each part resumes on its own."""
+    started = time.time()
+    first = run(cfg)
+    if not cfg.restart_epochs or cfg.init or first["stopped"].startswith("time budget"):
+        return first
+    left = cfg.time_budget - (time.time() - started) / 60 if cfg.time_budget else 0.0
+    if cfg.time_budget and left <= 0:
+        print(f"Time budget used; `--resume` continues with the restart cycle in {Path(cfg.out) / 'restart'}.")
+        return first
+    restart = dataclasses.replace(cfg, out=str(Path(cfg.out) / RESTART), init=str(Path(cfg.out) / BEST),
+                                  epochs=cfg.restart_epochs, lr=cfg.restart_lr, warmup_epochs=0.5,
+                                  time_budget=left, restart_epochs=0)
+    print(f"Warm restart: {cfg.restart_epochs} more epochs from the best weights, peak lr {cfg.restart_lr:g}, "
+          f"in {restart.out} (export that folder)")
+    return run(restart)
