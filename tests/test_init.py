@@ -77,3 +77,5 @@ def test_files_that_are_not_weights_are_refused(tmp_path):
     garbage.write_bytes(b"not a protobuf at all")
     with pytest.raises(InitError, match="is not a readable ONNX file"):
         start_from(model, garbage, None)
+    with pytest.raises(InitError, match="pass the fp32 export"):   # int8 weights sit behind DequantizeLinear
+        start_from(model, SHIPPED.with_name("mnist-resnet50v2.int8.onnx"), None)

@@ -48,6 +48,14 @@ def onnx_weights(path):
     except Exception as e:   # protobuf's DecodeError and friends
         raise InitError(f"--init {path} is not a readable ONNX file ({e}); export it again with "
                         "`python -m export`.") from None
+    try:
+        return _read_graph(proto)
+    except (KeyError, IndexError, AttributeError, ValueError):   # a graph laid out differently
+        raise InitError(f"--init {path} does not hold this ResNet50V2's weights in the layout `python -m export` "
+                        "writes (an int8 model cannot be read back: pass the fp32 export).") from None
+
+
+def _read_graph(proto):
     inits = {i.name: numpy_helper.to_array(i) for i in proto.graph.initializer}
     layers, affine = {}, {}
     for node in proto.graph.node:
