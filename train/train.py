@@ -275,7 +275,7 @@ def run_recipe(cfg):
         return first
     left = cfg.time_budget - (time.time() - started) / 60 if cfg.time_budget else 0.0
     if cfg.time_budget and left <= 0:
-        print(f"Time budget used; `--resume` continues with the restart cycle in {Path(cfg.out) / 'restart'}.")
+        print(f"Time budget used; `--resume` continues with the restart cycle in {Path(cfg.out) / RESTART}.")
         return first
     restart = dataclasses.replace(cfg, out=str(Path(cfg.out) / RESTART), init=str(Path(cfg.out) / BEST),
                                   epochs=cfg.restart_epochs, lr=cfg.restart_lr, warmup_epochs=0.5,
