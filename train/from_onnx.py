@@ -100,16 +100,17 @@ def load_onnx_into(model, path, images, batch=250):
     wanted = {n for n, layer in by_name.items() if layer.weights} - set(bns)
     if set(layers) != wanted or set(affine) != set(bns):
         raise InitError(f"{path} does not hold this ResNet50V2's weights (layers missing: "
-                           f"{sorted((wanted - set(layers)) | (set(bns) - set(affine)))[:5]}); "
-                           "pass an ONNX file written by `python -m export`.")
+                        f"{sorted((wanted - set(layers)) | (set(bns) - set(affine)))[:5]}); "
+                        "pass an ONNX file written by `python -m export`.")
     for name, w in layers.items():
-        layer = by_name[name]
-        kernel = np.zeros(layer.kernel.shape, np.float32)
-        k = w["kernel"]
-        # export.graph crops 3x3 kernels whose output is 1x1 to the taps that see the input (padding 1)
-        top, left = ((kernel.shape[0] - k.shape[0] + 1) // 2, (kernel.shape[1] - k.shape[1] + 1) // 2) \
-            if kernel.ndim == 4 else (0, 0)
-        kernel[top:top + k.shape[0], left:left + k.shape[1]] = k if kernel.ndim == 4 else k.reshape(kernel.shape)
+        layer, k = by_name[name], w["kernel"]
+        if k.ndim == 4 and k.shape != tuple(layer.kernel.shape):
+            # export.graph crops 3x3 kernels whose output is 1x1 to the taps that see the input (padding 1)
+            kernel = np.zeros(layer.kernel.shape, np.float32)
+            top, left = ((kernel.shape[i] - k.shape[i] + 1) // 2 for i in (0, 1))
+            kernel[top:top + k.shape[0], left:left + k.shape[1]] = k
+        else:
+            kernel = k.reshape(layer.kernel.shape)
         layer.kernel.assign(kernel)
         if "bias" in w:
             layer.bias.assign(w["bias"].reshape(layer.bias.shape))
@@ -117,15 +118,15 @@ def load_onnx_into(model, path, images, batch=250):
     # Each BatchNorm is the affine map x * s + t. With the input's mean m and variance v measured,
     # gamma = s * sqrt(v + eps) and beta = s * m + t give exactly that map at inference.
     # First as gamma = s, beta = t, mean 0, variance 1 - eps (the ONNX function), to measure m and v.
+    channel = {name: [np.broadcast_to(np.asarray(a, np.float32).reshape(-1), by_name[name].gamma.shape)
+                      for a in affine[name]] for name in bns}     # (s, t), one value per channel
     for name in bns:
-        layer = by_name[name]
-        s, t = (np.broadcast_to(np.asarray(a, np.float32).reshape(-1), layer.gamma.shape) for a in affine[name])
-        layer.set_weights([s, t, np.zeros_like(s), np.full_like(s, 1 - layer.epsilon)])
+        s, t = channel[name]
+        by_name[name].set_weights([s, t, np.zeros_like(s), np.full_like(s, 1 - by_name[name].epsilon)])
     stats = _input_moments(model, [by_name[n] for n in bns], images, batch)
     for name, (m, v) in zip(bns, stats):
-        layer = by_name[name]
-        s, t = (np.broadcast_to(np.asarray(a, np.float32).reshape(-1), m.shape) for a in affine[name])
-        layer.set_weights([s * np.sqrt(v + layer.epsilon), s * m + t, m, v])
+        (s, t), eps = channel[name], by_name[name].epsilon
+        by_name[name].set_weights([s * np.sqrt(v + eps), s * m + t, m, v])
 
 
 def _input_moments(model, layers, images, batch):
@@ -141,9 +142,8 @@ def _input_moments(model, layers, images, batch):
               (None, keras.Model(model.input, [layer.input for layer in outer]))]
     sums = {}
     for start in range(0, len(images), batch):
-        feats = []
+        x, feats = images[start:start + batch], []
         for before, probe in probes:
-            x = images[start:start + batch]
             out = probe.predict(before.predict(x, verbose=0) if before else x, verbose=0)
             feats += out if isinstance(out, list) else [out]
         for layer, f in zip(inner + outer, feats):
