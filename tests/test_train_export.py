@@ -72,6 +72,9 @@ def test_the_warm_restart_cycle_starts_from_the_best_weights(run_dir):
     state = json.loads((out / "restart" / "state.json").read_text())
     assert [h["epoch"] for h in state["history"]] == [1] and (out / "restart" / "best.weights.h5").exists()
     assert json.loads((out / "restart" / "metrics.json").read_text())["test"]["count"] == 100
+    # both parts of the run, side by side (python -m train.compare reads the run folders as written)
+    done = run_module("-m", "train.compare", str(out), str(out / "restart"), "--out", str(out / "cmp.png"))
+    assert done.returncode == 0 and (out / "cmp.png").stat().st_size > 1000, done.stderr
 
 
 def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):

@@ -18,12 +18,22 @@ def save(history, out_dir):
     plot(history, out_dir / "curves.png")
 
 
-def plot(history, dest):
+def pyplot():
     """Agg backend: no window, never blocks, works on a server."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    return plt
 
+
+def save_figure(fig, dest):
+    with atomic_path(dest, suffix=".png") as tmp:
+        fig.savefig(tmp, format="png")
+    pyplot().close(fig)
+
+
+def plot(history, dest):
+    plt = pyplot()
     epochs = [h["epoch"] for h in history]
     fig, axes = plt.subplots(1, 2, figsize=(10, 4), dpi=100)
     for ax, key, title in ((axes[0], "loss", "Loss"), (axes[1], "accuracy", "Accuracy")):
@@ -34,6 +44,4 @@ def plot(history, dest):
         ax.grid(alpha=0.3)
         ax.legend()
     fig.tight_layout()
-    with atomic_path(dest, suffix=".png") as tmp:
-        fig.savefig(tmp)
-    plt.close(fig)
+    save_figure(fig, dest)
