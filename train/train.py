@@ -136,7 +136,7 @@ class RunState(keras.callbacks.Callback):
         if patience and s["wait"] >= patience:
             s["stopped"] = f"early stopping: no val_loss improvement for {patience} epochs"
         elapsed = time.time() - self.started
-        if cfg.time_budget and elapsed + seconds > cfg.time_budget * 60:   # a pause: --resume continues
+        if cfg.time_budget and epoch + 1 < cfg.epochs and elapsed + seconds > cfg.time_budget * 60:   # a pause: --resume continues
             s["paused"] = f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, next epoch would overrun"
         if s.get("stopped") or s.get("paused"):
             print(f"\nStopping after epoch {epoch + 1}: {s.get('stopped') or s['paused']}")
