@@ -144,8 +144,8 @@ def _input_moments(model, layers, images, batch):
     for start in range(0, len(images), batch):
         x, feats = images[start:start + batch], []
         for before, probe in probes:
-            out = probe.predict(before.predict(x, verbose=0) if before else x, verbose=0)
-            feats += out if isinstance(out, list) else [out]
+            out = probe(before(x, training=False) if before else x, training=False)  # eager: no retracing
+            feats += [keras.ops.convert_to_numpy(o) for o in (out if isinstance(out, list) else [out])]
         for layer, f in zip(inner + outer, feats):
             f = f.reshape(-1, f.shape[-1]).astype(np.float64)
             s = sums.setdefault(layer.name, [0, 0.0, 0.0])

@@ -241,7 +241,7 @@ def run(cfg):
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
         try:
             model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state["epoch"],
-                      callbacks=callbacks, verbose=cfg.verbose)
+                      callbacks=callbacks, verbose=cfg.verbose, shuffle=False)  # tf.data shuffles
         except ValueError as e:
             if "PerReplica" in str(e) and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
                 raise SystemExit(MULTIWORKER_BROKEN) from None
