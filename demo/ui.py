@@ -41,11 +41,15 @@ def curves(history):
 def model_card(classifier, metrics):
     meta = classifier.metadata
     size_mb = classifier.path.stat().st_size / 2**20
+    recipe = json.loads(meta["recipe"]) if meta.get("recipe") else {}
+    averaged = recipe.get("averaged")
+    val = f"validation accuracy {meta.get('val_accuracy', '?')}"
+    chosen = (f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})" if averaged
+              else f"best of {meta.get('epochs', '?')} epochs chosen on a validation split "
+                   f"(epoch {meta.get('best_epoch', '?')}, {val})")
     lines = [f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "
              f"Test accuracy **{float(meta.get('test_accuracy', 'nan')):.2%}** on {meta.get('test_images', '?')} "
-             f"MNIST test digits; best of {meta.get('epochs', '?')} epochs chosen on a validation split "
-             f"(epoch {meta.get('best_epoch', '?')}, validation accuracy {meta.get('val_accuracy', '?')})."]
-    recipe = json.loads(meta["recipe"]) if meta.get("recipe") else {}
+             f"MNIST test digits; {chosen}."]
     if recipe:
         init = recipe.get("init")
         start = (f"an earlier model's weights (`{Path(init).name}`, a warm restart)" if init
@@ -57,6 +61,11 @@ def model_card(classifier, metrics):
             f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"
             f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
             f"{recipe.get('precision_used')}, seed {recipe.get('seed')}.")
+    if averaged:
+        each = ", ".join(f"{a:.2%}" for a in averaged["val_accuracy_each"])
+        lines.append(f"**Weight averaging** (SWA over warm restarts): the weights at the end of each cycle "
+                     f"(validation accuracy {each}) averaged into one model, its BatchNorm statistics measured "
+                     f"again on {averaged['bn_images']:,} training digits. Same size and speed as one model.")
     lines.append(f"**Input contract**: {meta.get('contract', '')}.")
     test = (metrics or {}).get("test")
     if test:

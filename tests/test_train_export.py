@@ -11,6 +11,7 @@ import pytest
 
 from demo.classifier import Classifier
 from demo.contract import DESCRIPTION, INPUT_SHAPE, to_model_input
+from demo.ui import model_card
 from tests.conftest import FIXTURE, ROOT, run_module
 
 QUICK = ["--data", str(FIXTURE), "--val-size", "100", "--batch-size", "32", "--steps-per-epoch", "2",
@@ -35,14 +36,16 @@ def train_until_killed(out, marker):
 
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
-    """Epoch 1, paused by the time budget; epoch 2 killed half-way; then resumed to the end."""
+    """Epoch 1, paused by the time budget; epoch 2 killed half-way; then resumed to the end: the
+    main run, two one-epoch warm restarts, their weights averaged."""
     out = tmp_path_factory.mktemp("run")
     first = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--time-budget", "0.01")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "time budget" in first.stdout, first.stdout[-2000:]     # stopped cleanly after epoch 1
     killed = train_until_killed(out, "Epoch 2/3")
     assert "Resuming" in killed and "after epoch 1" in killed
-    resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume", "--restart-epochs", "1")
+    resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume",
+                         "--restart-epochs", "1", "1")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     return out, first.stdout, resumed.stdout
 
@@ -64,21 +67,45 @@ def test_time_budget_pause_kill_and_resume_give_one_continuous_run(run_dir):
     assert sum(map(sum, metrics["test"]["confusion"])) == 100 and metrics["epochs_run"] == 3
 
 
-def test_the_warm_restart_cycle_starts_from_the_best_weights(run_dir):
+def test_each_warm_restart_starts_from_the_best_weights_before_it(run_dir):
     out, _, resumed = run_dir
     assert "Warm restart: 1 more epochs from the best weights, peak lr 0.0004" in resumed
-    config = json.loads((out / "restart" / "config.json").read_text())
-    assert config["init"] == str(out / "best.weights.h5") and config["epochs"] == 1 and config["lr"] == 4e-4
-    state = json.loads((out / "restart" / "state.json").read_text())
-    assert [h["epoch"] for h in state["history"]] == [1] and (out / "restart" / "best.weights.h5").exists()
-    assert json.loads((out / "restart" / "metrics.json").read_text())["test"]["count"] == 100
-    # both parts of the run, side by side (python -m train.compare reads the run folders as written)
+    assert "Warm restart: 1 more epochs from the best weights, peak lr 0.0003" in resumed
+    for folder, init, lr in (("restart", out, 4e-4), ("restart2", out / "restart", 3e-4)):
+        config = json.loads((out / folder / "config.json").read_text())
+        assert config["init"] == str(init / "best.weights.h5") and config["epochs"] == 1 and config["lr"] == lr
+        state = json.loads((out / folder / "state.json").read_text())
+        assert [h["epoch"] for h in state["history"]] == [1] and (out / folder / "best.weights.h5").exists()
+        assert json.loads((out / folder / "metrics.json").read_text())["test"]["count"] == 100
+    # the parts of the run, side by side (python -m train.compare reads the run folders as written)
     done = run_module("-m", "train.compare", str(out), str(out / "restart"), "--out", str(out / "cmp.png"))
     assert done.returncode == 0 and (out / "cmp.png").stat().st_size > 1000, done.stderr
 
 
+def test_the_recipe_ends_with_the_restart_cycles_weights_averaged(run_dir):
+    import keras
+
+    from train.model import build_model
+
+    out, _, resumed = run_dir
+    assert f"Averaging the weights of the 2 restart cycles into {out / 'average'}" in resumed
+    averaged = json.loads((out / "average" / "config.json").read_text())["averaged"]
+    assert averaged["sources"] == [str(out / "restart"), str(out / "restart2")]
+    metrics = json.loads((out / "average" / "metrics.json").read_text())
+    assert metrics["test"]["count"] == 100 and metrics["epochs_run"] == 5     # 3 + 1 + 1, end to end
+    assert [h["epoch"] for h in json.loads((out / "average" / "history.json").read_text())["epochs"]] == [1, 2, 3, 4, 5]
+    models = []
+    for folder in ("restart", "restart2", "average"):
+        models.append(build_model())
+        models[-1].load_weights(out / folder / "best.weights.h5")
+    a, b, avg = ({w.path: keras.ops.convert_to_numpy(w) for w in m.weights} for m in models)
+    learned = [k for k in avg if "moving_" not in k]
+    assert len(learned) == 178 and all(np.allclose(avg[k], (a[k] + b[k]) / 2, atol=1e-6) for k in learned)
+    assert not all(np.allclose(avg[k], (a[k] + b[k]) / 2) for k in avg if "moving_" in k)   # measured again
+
+
 def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
-    out = run_dir[0]
+    out = run_dir[0] / "average"     # the recipe's final model
     dest = out / "exported.onnx"
     result = run_module("-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE),
                         "--parity", "256")
@@ -93,6 +120,8 @@ def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
     probs = clf.predict_batch(to_model_input(sample["x_test"][:8]))
     assert probs.shape == (8, 10) and np.allclose(probs.sum(1), 1, atol=1e-4)
     assert clf.session.get_inputs()[0].shape[1:] == list(INPUT_SHAPE)
+    card = model_card(clf, json.loads((out / "exported.metrics.json").read_text()))
+    assert "the weights at the end of 2 training cycles averaged" in card and "**Weight averaging**" in card
 
 
 def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(run_dir, sample, tmp_path):

@@ -17,10 +17,13 @@ class Config:
     weight_decay: float = field(default=0.05, metadata={"help": "decoupled weight decay (adamw, sgd)"})
     schedule: str = field(default="cosine", metadata={"choices": ["cosine", "plateau"],
                                                       "help": "cosine with warm-up, or ReduceLROnPlateau"})
-    restart_epochs: int = field(default=14, metadata={
-        "help": "then a second, shorter cosine cycle (a warm restart: fresh optimizer, half an epoch of warm-up) "
-                "from the best weights, in OUT/restart; 0 = none"})
-    restart_lr: float = field(default=4e-4, metadata={"help": "peak learning rate of the restart cycle"})
+    restart_epochs: tuple = field(default=(14, 12, 12), metadata={
+        "help": "then shorter cosine cycles (warm restarts: fresh optimizer, half an epoch of warm-up), each from "
+                "the best weights of the one before, in OUT/restart, OUT/restart2, ...; 0 = none"})
+    restart_lr: tuple = field(default=(4e-4, 3e-4, 3e-4), metadata={
+        "help": "peak learning rate of each restart cycle (the last one repeats if fewer are given)"})
+    no_average: bool = field(default=False, metadata={
+        "help": "keep the last restart cycle instead of averaging the restart cycles' weights (SWA) into OUT/average"})
     warmup_epochs: float = field(default=1.0, metadata={"help": "linear warm-up (cosine only)"})
     label_smoothing: float = field(default=0.05, metadata={"help": "label smoothing"})
     ema: float = field(default=0.0, metadata={"help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"})
@@ -60,7 +63,7 @@ class Config:
 ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation, Adam 1e-4, plateau + early stop
     epochs=30, batch_size=200, lr=1e-4, optimizer="adam", weight_decay=0.0, schedule="plateau",
     label_smoothing=0.0, ema=0.0, rotation=10.0, zoom=0.10, shift=0.10, shear=0.0, stroke=0.0,
-    patience=5, plateau_patience=2, restart_epochs=0,
+    patience=5, plateau_patience=2, restart_epochs=(0,),
 )
 
 
@@ -72,6 +75,8 @@ def parser():
         kw = dict(help=f.metadata.get("help", ""))
         if f.type is bool or f.type == "bool":
             p.add_argument(flag, action="store_true", **kw)
+        elif isinstance(f.default, tuple):   # one value or several: --restart-epochs 14 12
+            p.add_argument(flag, type=type(f.default[0]), nargs="+", default=argparse.SUPPRESS, **kw)
         else:
             p.add_argument(flag, type=type(f.default) if f.default is not None else str,
                            default=argparse.SUPPRESS, choices=f.metadata.get("choices"), **kw)

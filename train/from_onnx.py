@@ -84,9 +84,10 @@ def _read_graph(proto):
     return layers, affine
 
 
-def _all_layers(model):
+def all_layers(model):
+    """Every layer, the backbone's included."""
     for layer in model.layers:
-        yield from _all_layers(layer) if hasattr(layer, "layers") else [layer]
+        yield from all_layers(layer) if hasattr(layer, "layers") else [layer]
 
 
 def load_onnx_into(model, path, images, batch=250):
@@ -95,7 +96,7 @@ def load_onnx_into(model, path, images, batch=250):
     import keras
 
     layers, affine = onnx_weights(path)
-    by_name = {layer.name: layer for layer in _all_layers(model)}
+    by_name = {layer.name: layer for layer in all_layers(model)}
     bns = [n for n, layer in by_name.items() if isinstance(layer, keras.layers.BatchNormalization)]
     wanted = {n for n, layer in by_name.items() if layer.weights} - set(bns)
     if set(layers) != wanted or set(affine) != set(bns):

@@ -17,7 +17,8 @@ from train.augment import Augment, augment_batch
 from train.from_onnx import check_init, start_from
 from train.model import build_model
 
-RESTART = "restart"          # the warm-restart cycle's run folder, inside the main one
+RESTART = "restart"          # the warm-restart cycles' run folders (restart, restart2, ...), inside the main one
+AVERAGE = "average"          # their weights averaged: the recipe's final model
 BEST = "best.weights.h5"     # the best validation epoch's weights (raw or EMA): what export reads
 LAST = "last.keras"          # model + optimizer after the last finished epoch: what --resume reads
 STATE = "state.json"         # epoch, best-so-far, history, plateau/early-stop counters
@@ -266,20 +267,41 @@ def run(cfg):
     return metrics
 
 
+def restart_cycles(cfg):
+    """[(folder, epochs, peak lr)] of the warm restarts; the last learning rate repeats."""
+    epochs = [e for e in cfg.restart_epochs if e > 0]
+    lrs = list(cfg.restart_lr) + [cfg.restart_lr[-1]] * len(epochs)
+    return [(Path(cfg.out) / (RESTART + (str(i + 1) if i else "")), e, lr) for i, (e, lr) in enumerate(zip(epochs, lrs))]
+
+
 def run_recipe(cfg):
-    """The whole recipe: the main run, then (unless --restart-epochs 0 or --init) the warm restart from
-    its best weights in OUT/restart, under what is left of --time-budget. Each part resumes on its own."""
+    """The whole recipe: the main run, then (unless --restart-epochs 0 or --init) the warm restarts,
+    each from the best weights of the one before, under what is left of --time-budget, then the
+    restart cycles' weights averaged into OUT/average. Each part resumes on its own."""
     started = time.time()
-    first = run(cfg)
-    if not cfg.restart_epochs or cfg.init or first["stopped"].startswith("time budget"):
-        return first
-    left = cfg.time_budget - (time.time() - started) / 60 if cfg.time_budget else 0.0
-    if cfg.time_budget and left <= 0:
-        print(f"Time budget used; `--resume` continues with the restart cycle in {Path(cfg.out) / RESTART}.")
-        return first
-    restart = dataclasses.replace(cfg, out=str(Path(cfg.out) / RESTART), init=str(Path(cfg.out) / BEST),
-                                  epochs=cfg.restart_epochs, lr=cfg.restart_lr, warmup_epochs=0.5,
-                                  time_budget=left, restart_epochs=0)
-    print(f"Warm restart: {cfg.restart_epochs} more epochs from the best weights, peak lr {cfg.restart_lr:g}, "
-          f"in {restart.out} (export that folder)")
-    return run(restart)
+    last = run(cfg)
+    cycles = restart_cycles(cfg)
+    if not cycles or cfg.init:
+        return last
+    init = Path(cfg.out) / BEST
+    for folder, epochs, lr in cycles:
+        left = cfg.time_budget - (time.time() - started) / 60 if cfg.time_budget else 0.0
+        if last["stopped"].startswith("time budget") or (cfg.time_budget and left <= 0):
+            print(f"Time budget used; `--resume` continues with the cycle in {folder}.")
+            return last
+        restart = dataclasses.replace(cfg, out=str(folder), init=str(init), epochs=epochs, lr=lr, warmup_epochs=0.5,
+                                      time_budget=left, restart_epochs=(0,))
+        print(f"Warm restart: {epochs} more epochs from the best weights, peak lr {lr:g}, in {folder}")
+        last, init = run(restart), folder / BEST
+    if last["stopped"].startswith("time budget") or cfg.no_average or len(cycles) < 2:
+        return last
+    from train.average import average
+
+    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
+    if cfg.limit_test:
+        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
+    out = Path(cfg.out) / AVERAGE
+    print(f"Averaging the weights of the {len(cycles)} restart cycles into {out} (export that folder)")
+    average([c[0] for c in cycles], out, x_train, y_train, x_test, y_test, cfg.val_size, cfg.seed,
+                        history_from=[cfg.out] + [c[0] for c in cycles])
+    return json.loads((out / "metrics.json").read_text())

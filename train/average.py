@@ -1,0 +1,133 @@
+"""Weight averaging over warm restarts (SWA with a cyclic schedule): the weights at the end of several
+training cycles are averaged into one model, whose BatchNorm statistics are then measured again,
+since averaged weights change every layer's input. One model, no extra cost at inference.
+
+    python -m train.average runs/resnet50v2/restart runs/resnet50v2/restart2 --out runs/resnet50v2/average
+"""
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from demo.contract import to_model_input
+from demo.fileio import atomic_path, write_json
+from train import data, history
+from train.config import Config
+from train.from_onnx import InitError
+
+BN_IMAGES = 5000    # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
+
+
+def weights_file(src):
+    """A run folder stands for its best weights; an .onnx or .weights.h5 file for itself."""
+    from train.train import BEST
+
+    src = Path(src)
+    return src / BEST if src.is_dir() else src
+
+
+def remeasure_batchnorm(model, images, batch=500):
+    """Training-mode passes (each BatchNorm normalises by its batch, as in training) with the moving
+    statistics set to the running mean over the batches: what each layer sees at inference."""
+    import keras
+
+    from train.from_onnx import all_layers
+
+    bns = [layer for layer in all_layers(model) if isinstance(layer, keras.layers.BatchNormalization)]
+    saved = [bn.momentum for bn in bns]
+    for k, start in enumerate(range(0, len(images), batch)):
+        for bn in bns:
+            bn.momentum = k / (k + 1)      # moving = (k * moving + this batch) / (k + 1)
+        model(images[start:start + batch], training=True)
+    for bn, momentum in zip(bns, saved):
+        bn.momentum = momentum
+
+
+def chained_history(paths):
+    """The training history behind the averaged model: the runs' histories end to end, renumbered."""
+    rows = []
+    for path in paths:
+        path = Path(path)
+        path = path / "history.json" if path.is_dir() else path
+        if not path.is_file():
+            raise InitError(f"--history {path}: no such file; pass run folders or history.json files.")
+        for row in json.loads(path.read_text())["epochs"]:
+            rows.append({**row, "epoch": len(rows) + 1})
+    return rows
+
+
+def average(sources, out, x_train, y_train, x_test, y_test, val_size=Config.val_size, seed=Config.seed,
+            history_from=(), bn_images=BN_IMAGES):
+    """Average `sources` (run folders, .onnx exports or .weights.h5 files) into the run folder `out`:
+    best.weights.h5 (what export reads), metrics.json, config.json and, from `history_from`, history.json."""
+    import keras
+
+    from train.from_onnx import check_init, start_from
+    from train.model import build_model
+    from train.train import BEST, evaluate
+
+    if len(sources) < 2:
+        raise InitError("Averaging needs at least two sources (run folders, .onnx exports or .weights.h5 files).")
+    for src in sources:
+        check_init(weights_file(src))
+    rows = chained_history(history_from)     # a wrong path fails here, before a minute of work
+    keras.mixed_precision.set_global_policy("float32")
+    (x_tr, _), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
+    x_tr, x_val = to_model_input(x_tr), to_model_input(x_val)
+    pick = np.random.default_rng(seed).choice(len(x_tr), min(bn_images, len(x_tr)), replace=False)
+
+    model, total, alone = build_model(), None, []
+    for src in sources:
+        start_from(model, weights_file(src), x_tr[:1000])
+        alone.append(evaluate(model, x_val, y_val)["accuracy"])
+        print(f"{src}: validation accuracy {alone[-1]:.2%}")
+        weights = model.get_weights()
+        total = weights if total is None else [t + w for t, w in zip(total, weights)]
+    model.set_weights([t / len(sources) for t in total])
+    remeasure_batchnorm(model, x_tr[pick])
+    val, test = evaluate(model, x_val, y_val), evaluate(model, to_model_input(x_test), y_test)
+    print(f"average of {len(sources)}: validation accuracy {val['accuracy']:.2%} ({val['errors']} errors); "
+          f"test accuracy {test['accuracy']:.2%} ({test['errors']} errors)")
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
+        model.save_weights(tmp)
+    if rows:
+        history.save(rows, out)
+    base = next((json.loads((Path(s) / "config.json").read_text()) for s in reversed(sources)
+                 if (Path(s) / "config.json").is_file()), {})
+    averaged = dict(sources=[str(s) for s in sources], val_accuracy_each=alone, bn_images=len(pick))
+    write_json(out / "config.json", {**base, "averaged": averaged})
+    write_json(out / "metrics.json", dict(
+        test_accuracy=test["accuracy"], test=test, val_accuracy=val["accuracy"], val_errors=val["errors"],
+        best_epoch=f"average of {len(sources)} cycle ends", epochs_run=len(rows), averaged=averaged,
+        val_images=len(x_val), finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
+    return val, test
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="python -m train.average", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("sources", nargs="+", help="run folders (their best weights), .onnx exports or .weights.h5 files")
+    p.add_argument("--out", required=True, help="run folder to write (export it with `python -m export --run`)")
+    p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
+    p.add_argument("--history", nargs="*", default=[], help="run folders or history.json files whose histories, "
+                                                             "end to end, are the averaged model's training history")
+    p.add_argument("--bn-images", type=int, default=BN_IMAGES, help="training digits that re-measure BatchNorm")
+    p.add_argument("--val-size", type=int, default=Config.val_size, help="as in training: the same split")
+    p.add_argument("--seed", type=int, default=Config.seed, help="as in training: the same split")
+    args = p.parse_args(argv)
+    try:
+        (x_train, y_train), (x_test, y_test) = data.load(args.data)
+        average(args.sources, args.out, x_train, y_train, x_test, y_test, args.val_size, args.seed,
+                args.history, args.bn_images)
+    except (data.DataError, InitError) as e:
+        sys.exit(f"error: {e}")
+
+
+if __name__ == "__main__":
+    main()
