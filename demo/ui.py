@@ -43,7 +43,10 @@ def model_card(classifier, metrics):
     size_mb = classifier.path.stat().st_size / 2**20
     recipe = json.loads(meta["recipe"]) if meta.get("recipe") else {}
     averaged = recipe.get("averaged")
-    val = f"validation accuracy {meta.get('val_accuracy', '?')}"
+    try:
+        val = f"validation accuracy {float(meta['val_accuracy']):.2%}"
+    except (KeyError, ValueError):
+        val = "validation accuracy ?"
     chosen = (f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})" if averaged
               else f"best of {meta.get('epochs', '?')} epochs chosen on a validation split "
                    f"(epoch {meta.get('best_epoch', '?')}, {val})")
@@ -55,7 +58,7 @@ def model_card(classifier, metrics):
         start = (f"an earlier model's weights (`{Path(init).name}`, a warm restart)" if init
                  else "ImageNet" if recipe.get("weights") == "imagenet" else "scratch")
         lines.append(
-            f"**Training**: ResNet50V2 from {start}, "
+            f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), batch {recipe.get('batch_size')}, "
             f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
             f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"

@@ -156,10 +156,11 @@ def test_export_without_a_trained_run_says_what_to_do(tmp_path):
     assert not (tmp_path / "m.onnx").exists()
 
 
-def test_training_cli_help_and_bad_data_path():
+def test_training_cli_help_and_bad_data_path(tmp_path):
     assert "--time-budget" in run_module("-m", "train", "--help").stdout
-    result = run_module("-m", "train", "--data", "/nonexistent/mnist.npz")
+    result = run_module("-m", "train", "--data", "/nonexistent/mnist.npz", "--out", str(tmp_path / "run"))
     assert result.returncode != 0 and "does not exist" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists()
 
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):

@@ -208,7 +208,6 @@ def run(cfg):
     if cfg.init:
         check_init(cfg.init)
     out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
     precision = resolve_precision(cfg.precision)
     keras.utils.set_random_seed(cfg.seed)
@@ -231,6 +230,7 @@ def run(cfg):
     val_ds = make_dataset(x_val, y_val, 500, cfg.seed)
     steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
 
+    out.mkdir(parents=True, exist_ok=True)    # after the data loaded: a wrong --data leaves no empty run folder
     with strategy.scope():
         model, state = restore_or_build(cfg, out, steps, x_tr[:1000])
     write_json(out / "config.json", {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
