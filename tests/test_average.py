@@ -34,7 +34,7 @@ def test_batchnorm_statistics_are_measured_again_from_real_digits(imported, samp
     assert momenta == {0.99}          # training's momentum is put back
 
 
-def test_cli_averages_weights_and_writes_a_run_that_export_reads(tmp_path):
+def test_cli_averages_weights_into_a_run_folder(tmp_path):
     """The shipped model averaged with itself is the shipped model, BatchNorm measured again."""
     out = tmp_path / "average"
     history = SHIPPED.with_name("mnist-resnet50v2.history.json")

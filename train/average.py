@@ -62,7 +62,8 @@ def chained_history(paths):
 def average(sources, out, x_train, y_train, x_test, y_test, val_size=Config.val_size, seed=Config.seed,
             history_from=(), bn_images=BN_IMAGES):
     """Average `sources` (run folders, .onnx exports or .weights.h5 files) into the run folder `out`:
-    best.weights.h5 (what export reads), metrics.json, config.json and, from `history_from`, history.json."""
+    best.weights.h5 (what export reads), metrics.json (returned), config.json and, from `history_from`,
+    history.json."""
     import keras
 
     from train.from_onnx import check_init, start_from
@@ -102,11 +103,12 @@ def average(sources, out, x_train, y_train, x_test, y_test, val_size=Config.val_
                  if (Path(s) / "config.json").is_file()), {})
     averaged = dict(sources=[str(s) for s in sources], val_accuracy_each=alone, bn_images=len(pick))
     write_json(out / "config.json", {**base, "averaged": averaged})
-    write_json(out / "metrics.json", dict(
+    metrics = dict(
         test_accuracy=test["accuracy"], test=test, val_accuracy=val["accuracy"], val_errors=val["errors"],
         best_epoch=f"average of {len(sources)} cycle ends", epochs_run=len(rows), averaged=averaged,
-        val_images=len(x_val), finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")))
-    return val, test
+        val_images=len(x_val), finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+    write_json(out / "metrics.json", metrics)
+    return metrics
 
 
 def main(argv=None):

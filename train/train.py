@@ -165,6 +165,14 @@ def fresh_state():
                 min_val_loss=math.inf, wait=0, plateau_wait=0, lr=None, stopped=None, paused=None)
 
 
+def load_data(cfg):
+    """MNIST as uint8 arrays, the test split cut to --limit-test."""
+    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
+    if cfg.limit_test:
+        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
+    return (x_train, y_train), (x_test, y_test)
+
+
 def evaluate(model, x, y, batch_size=500):
     """Accuracy, per-digit accuracy and confusion matrix (rows: true digit, columns: predicted)."""
     probs = model.predict(x, batch_size=batch_size, verbose=0)
@@ -216,12 +224,10 @@ def run(cfg):
         cfg = dataclasses.replace(cfg, batch_size=cfg.batch_size * replicas, lr=cfg.lr * replicas)
         print(f"{type(strategy).__name__}: {replicas} replicas, global batch {cfg.batch_size}, peak lr {cfg.lr:g}")
 
-    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
+    (x_train, y_train), (x_test, y_test) = load_data(cfg)
     (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
     if cfg.limit:
         x_tr, y_tr = x_tr[:cfg.limit], y_tr[:cfg.limit]
-    if cfg.limit_test:
-        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
 
@@ -297,11 +303,8 @@ def run_recipe(cfg):
         return last
     from train.average import average
 
-    (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
-    if cfg.limit_test:
-        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
+    (x_train, y_train), (x_test, y_test) = load_data(cfg)
     out = Path(cfg.out) / AVERAGE
     print(f"Averaging the weights of the {len(cycles)} restart cycles into {out} (export that folder)")
-    average([c[0] for c in cycles], out, x_train, y_train, x_test, y_test, cfg.val_size, cfg.seed,
-                        history_from=[cfg.out] + [c[0] for c in cycles])
-    return json.loads((out / "metrics.json").read_text())
+    return average([c[0] for c in cycles], out, x_train, y_train, x_test, y_test, cfg.val_size, cfg.seed,
+                   history_from=[cfg.out] + [c[0] for c in cycles])
