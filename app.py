@@ -7,9 +7,15 @@ import os
 import sys
 
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
+from demo.memory import tune_malloc
+from demo.server import os_error_handler, port_in_use, raise_fd_limit
 from demo.ui import build_app
 
 CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
+# What one visitor may cost a public link (README, "Safe to share"):
+MAX_FILE_SIZE = "10mb"     # an upload; a phone photo is 2-5 MB
+QUEUE_SIZE = 64            # events waiting at once, page and API together; more are refused at once
+SESSIONS = 500             # session states kept (every API call opens one), oldest dropped first
 
 
 def default_threads(concurrency):
@@ -32,13 +38,19 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=0,
                    help="onnxruntime intra-op threads per request; 0 = cores / concurrency")
     args = p.parse_args(argv)
+    if port_in_use(args.host, args.port):
+        sys.exit(f"error: port {args.port} on {args.host} is already in use (is the app running already?); "
+                 f"choose another with --port {args.port + 1}.")
+    tune_malloc()
+    raise_fd_limit()
     try:
         classifier = Classifier(args.model, threads=args.threads or default_threads(args.concurrency))
     except ModelError as e:
         sys.exit(f"error: {e}")
-    app = build_app(classifier, top_k=args.top_k)
-    app.queue(default_concurrency_limit=args.concurrency)
-    app.launch(server_name=args.host, server_port=args.port, share=args.share)
+    app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency)
+    app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
+    app.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE,
+               state_session_capacity=SESSIONS, app_kwargs={"exception_handlers": {OSError: os_error_handler}})
 
 
 if __name__ == "__main__":

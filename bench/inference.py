@@ -14,6 +14,7 @@ from functools import partial
 from pathlib import Path
 
 
+from bench.client import rest_predict
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL, Classifier
@@ -47,28 +48,6 @@ def interleaved(engines, n, rounds=4):
     return {name: percentiles(v) for name, v in ms.items()}
 
 
-def rest_predict(http, url, value):
-    """The HTTP API without gradio_client (as curl uses it): one upload for the drawing's PNGs, one
-    call, one result stream. gradio_client adds an upload per PNG and polls its queue every 50 ms."""
-    parts = [value["background"], *value["layers"], value["composite"]]
-    with contextlib.ExitStack() as stack:
-        uploaded = http.post(url + "gradio_api/upload", files=[
-            ("files", stack.enter_context(open(part["path"], "rb"))) for part in parts]).json()
-    files = [{"path": path, "meta": {"_type": "gradio.FileData"}} for path in uploaded]
-    data = {"background": files[0], "layers": files[1:-1], "composite": files[-1]}
-    event = http.post(url + "gradio_api/call/predict", json={"data": [data]}).json()["event_id"]
-    kind = None
-    with http.stream("GET", f"{url}gradio_api/call/predict/{event}") as stream:
-        for line in stream.iter_lines():
-            if line.startswith("event:"):
-                kind = line[6:].strip()
-            elif line.startswith("data:") and kind in ("complete", "error"):
-                if kind == "error":
-                    raise RuntimeError(line)
-                return json.loads(line[5:])[0]
-    raise RuntimeError("the result stream ended without a result")
-
-
 def request_latencies(url, files, labels, n_requests):
     """p50/p95/p99 through gradio_client and through the plain HTTP API, checking every answer."""
     import httpx
@@ -91,7 +70,7 @@ def request_latencies(url, files, labels, n_requests):
 def app_numbers(model, x_digits, n_requests):
     """Start app.py as a user does (cold start, request latency, RSS), then Gradio with a constant
     handler behind the same Sketchpad: the floor no model or preprocessing can go below."""
-    from tests.drawing import as_upload, place_digit, sketch_value
+    from bench.drawing import as_upload, place_digit, sketch_value
 
     values = [sketch_value(place_digit(d, 400, 0.6)) for d in x_digits[:20]]
     clf = Classifier(model)

@@ -15,8 +15,7 @@ import numpy as np
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL
-from tests.conftest import FIXTURE
-from tests.drawing import as_upload, place_digit, sketch_value
+from bench.drawing import FIXTURE, as_upload, place_digit, sketch_value
 
 
 def drawings(tmp, n=16):

@@ -1,6 +1,4 @@
 """The ONNX model behind every entry point: one onnxruntime session, contract-checked, warmed up."""
-import ctypes
-import ctypes.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -8,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from demo.memory import release_freed_memory
 from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, NUM_CLASSES, OUTPUT_NAME
 from demo.preprocess import prepare
 
@@ -81,16 +80,6 @@ class Classifier:
             probs = self.predict_batch(np.concatenate([x for x, _ in chunk]))
             out += [Prediction.from_probabilities(p, seen, k) for p, (_, seen) in zip(probs, chunk)]
         return out
-
-
-def release_freed_memory():
-    """Loading parses the whole protobuf and copies every weight; glibc keeps those freed pages
-    (~150 MB for ResNet50V2) unless asked to give them back. A no-op off glibc."""
-    libc = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(libc).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
 
 
 @dataclass

@@ -5,13 +5,13 @@ Every entry point (app, Python API, command line, benchmarks, tests) goes throug
 ink map -> crop to the ink -> longer side to 20 px, aspect kept -> centre of
 mass at the centre of 28x28 -> the contract's padding to 32x32.
 """
-import os
-import re
-
 import numpy as np
-from PIL import Image, ImageFilter, ImageOps, JpegImagePlugin
+from PIL import Image, ImageFilter
 
 from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
+from demo.decode import BadImage, as_array
+
+__all__ = ["BadImage", "EmptyDrawing", "prepare", "sketch_ink", "ink_map", "center_digit"]
 
 INK_THRESHOLD = 0.15   # fraction of the strongest ink that still counts as a stroke when cropping
 MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
@@ -20,12 +20,10 @@ MID_STROKE = 16.0        # median MNIST pen (test digits), measured the same way
 THIN, FAT = 0.6, 1.5     # pens outside [THIN, FAT] x MNIST's are brought back towards it
 NARROW = 0.4             # fat strokes lose this fraction of their excess width
 NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
-MAX_SIDE = 2048        # larger inputs are shrunk first: same digit, bounded memory and time
 MAX_GREY = 0.5         # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
 DOT = 0.08             # a solid mark under 8% of the picture's side is a dot, not a digit
 MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or noise, not a digit
-Image.MAX_IMAGE_PIXELS = 40_000_000   # PIL refuses files over twice this: decompression bombs
-HUGE_JPEG_SIDE = 8 * 4096              # ...except JPEGs this size, which decode at 1/8 scale to <= 4096 px
+MAX_LAYERS = 1         # a Sketchpad value: background, the one layer our canvas draws on, composite
 
 
 EMPTY = "Draw a digit first: the canvas is empty."
@@ -35,70 +33,10 @@ class EmptyDrawing(ValueError):
     """Nothing to classify; the message is for the person at the canvas."""
 
 
-class BadImage(ValueError):
-    """Input that is not a usable image; the message says what is wrong."""
-
-
-def _huge_jpeg(path):
-    """JPEGs beyond PIL's pixel limit are not bombs when they decode at 1/8 scale (the DCT can do it
-    without ever holding the full picture): 12000x12000 becomes 1500x1500. Anything else stays refused."""
-    with open(path, "rb") as f:
-        if f.read(3) != b"\xff\xd8\xff":
-            return None
-    im = JpegImagePlugin.JpegImageFile(path)     # constructed directly: Image.open's pixel limit is the question
-    if max(im.size) > HUGE_JPEG_SIDE:
-        im.close()
-        return None
-    im.draft(im.mode if im.mode in ("L", "RGB") else "RGB", (MAX_SIDE, MAX_SIDE))
-    im.load()
-    return im
-
-
-def _as_array(image):
-    if image is None:
-        return None
-    if isinstance(image, Image.Image):
-        image = ImageOps.exif_transpose(image)     # photos: honour the camera's orientation
-        if max(image.size) > MAX_SIDE:             # a 12000 px photo holds no more digit than a 2000 px one
-            image = image.copy()
-            image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.BOX)
-        if image.mode in ("I", "I;16", "I;16L", "I;16B", "I;16N", "F"):   # 16/32-bit scans: scale to 8 bits
-            a = np.asarray(image, dtype=np.float32)
-            return a * (255.0 / a.max()) if a.max(initial=0) > 255 else a
-        if image.mode not in ("L", "RGB", "RGBA"):
-            image = image.convert("RGBA" if "A" in image.getbands() or "transparency" in image.info else "RGB")
-        return np.asarray(image)
-    if isinstance(image, (str, os.PathLike)):
-        try:
-            with Image.open(image) as im:
-                im.load()
-                return _as_array(im)
-        except FileNotFoundError:
-            raise BadImage(f"{image} does not exist; check the path.") from None
-        except Image.DecompressionBombError as e:
-            big = _huge_jpeg(image)       # a photo from a big camera: read at 1/8 scale, a few MB of memory
-            if big is not None:
-                return _as_array(big)
-            pixels = re.search(r"\((\d+) pixels\)", str(e))
-            size = f" ({int(pixels[1]) // 10**6} million pixels)" if pixels else ""
-            raise BadImage(f"{os.path.basename(image)} is too large to open{size}: pictures up to "
-                           f"{2 * Image.MAX_IMAGE_PIXELS // 10**6} million pixels, or JPEGs up to "
-                           f"{HUGE_JPEG_SIDE} px a side, are read; send a smaller picture.") from None
-        except (OSError, ValueError, SyntaxError) as e:   # names the file, never the server's folders
-            reason = str(e).replace(str(image), os.path.basename(image))
-            raise BadImage(f"{os.path.basename(image)} is not an image that can be read ({reason}); "
-                           "use a PNG or JPEG of a digit.") from None
-    a = np.asarray(image)
-    if a.ndim >= 2 and max(a.shape[:2]) > MAX_SIDE:
-        step = -(-max(a.shape[:2]) // MAX_SIDE)
-        a = a[::step, ::step]
-    return a
-
-
 def ink_map(image):
     """Any image -> float32 [H, W] in [0, 1], 1 = ink. Transparent backgrounds use alpha as ink;
     opaque ones go through `_opaque_ink`, so dark-on-light, light-on-dark and coloured ink all work."""
-    a = _as_array(image)
+    a = as_array(image)
     if a is None or a.size == 0:
         raise EmptyDrawing(EMPTY)
     if a.ndim == 3 and a.shape[2] == 1:
@@ -148,7 +86,10 @@ def sketch_ink(value):
         raise EmptyDrawing(EMPTY)
     if not isinstance(value, dict):
         return ink_map(value)
-    layers = [_as_array(layer) for layer in (value.get("layers") or []) if layer is not None]
+    if len(value.get("layers") or []) > MAX_LAYERS:
+        raise BadImage(f"A drawing has at most {MAX_LAYERS} layer; send the canvas as background, "
+                       "one layer and composite.")
+    layers = [as_array(layer) for layer in (value.get("layers") or []) if layer is not None]
     layers = [layer for layer in layers if layer.ndim == 3 and layer.shape[2] == 4]
     if layers and all(layer.shape == layers[0].shape for layer in layers):
         ink = np.max([layer[..., 3] for layer in layers], axis=0).astype(np.float32) / 255.0

@@ -7,6 +7,8 @@ import gradio as gr
 import numpy as np
 import pandas as pd
 
+from demo.components import SafeSketchpad, uploaded_path
+from demo.memory import release_freed_memory
 from demo.preprocess import BadImage, EmptyDrawing
 
 log = logging.getLogger(__name__)
@@ -93,36 +95,9 @@ SELECT_BRUSH = """() => {
     if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
   }, true);
 }"""
+DELETE_CACHE = (60, 300)  # every minute, uploads and outputs older than 5 minutes leave the disk
+PHOTO_WORKERS = 1     # photos decoded at once; see build_app
 UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
-
-
-def local_paths(value):
-    """The Upload events run with preprocess=False: Gradio checks the upload and moves it into its
-    cache, then hands over its file record ({"path": ...}). Decoding is left to demo.preprocess, so a
-    broken or hostile file gets our sentence instead of a Gradio error."""
-    if isinstance(value, dict):
-        return value["path"] if "path" in value else {k: local_paths(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [local_paths(v) for v in value]
-    return value
-
-
-class SafeSketchpad(gr.Sketchpad):
-    """The browser sends the canvas as blobs that only Gradio's own preprocessing can fetch, so the
-    Sketchpad keeps it; a file an API client sends that does not decode becomes our sentence."""
-
-    def preprocess(self, payload):
-        try:
-            return super().preprocess(payload)
-        except Exception as e:
-            return {"unreadable": f"The drawing could not be read ({type(e).__name__}); send PNG images "
-                                  "in the Sketchpad's background/layers/composite format."}
-
-    def get_block_name(self):   # render as Gradio's Sketchpad (a template of the ImageEditor)
-        return "imageeditor"
-
-    def get_block_class(self):
-        return "imageeditor"
 
 
 def seen_image(digit):
@@ -137,7 +112,7 @@ def verdict(top):
     return f"**{d1}** ({p1:.1%})"
 
 
-def build_app(classifier, top_k=3):
+def build_app(classifier, top_k=3, concurrency=2):
     k = max(top_k, 2)
 
     def read(value):
@@ -145,7 +120,7 @@ def build_app(classifier, top_k=3):
         if isinstance(value, dict) and "unreadable" in value:
             return value["unreadable"], None, value["unreadable"]
         try:
-            top, digit = classifier.classify(local_paths(value), k)
+            top, digit = classifier.classify(value, k)
         except (EmptyDrawing, BadImage) as e:
             return str(e), None, str(e)
         except Exception as e:  # a bug must not become an HTTP 500 for the person drawing
@@ -154,13 +129,26 @@ def build_app(classifier, top_k=3):
             return msg, None, msg
         return dict(list(top.items())[:top_k]), seen_image(digit), verdict(top)
 
+    def read_photo(value):
+        """Upload events run with preprocess=False (our decoder gives the sentences), so the file
+        record is checked here: only a regular file in Gradio's upload folder is opened."""
+        try:
+            return read(uploaded_path(value))
+        except BadImage as e:
+            return str(e), None, str(e)
+        finally:
+            release_freed_memory()  # a big photo's pages go back to the system, not to glibc's free lists
+
     def predict(value):
-        """Label value only: what API clients of /predict and /predict_image get."""
+        """Label value only: what API clients of /predict get."""
         return read(value)[0]
+
+    def predict_image(value):
+        return read_photo(value)[0]
 
     history = sidecar(classifier, "history")
     metrics = sidecar(classifier, "metrics")
-    with gr.Blocks(title=TITLE) as app:
+    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as app:
         gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box; the model reads it as you draw. "
                     f"Clear the canvas with the bin icon, undo with the arrow.")
         with gr.Tab("Draw"):
@@ -202,15 +190,17 @@ def build_app(classifier, top_k=3):
 
         app.load(None, js=SELECT_BRUSH)
         # The page: one read per stroke or upload fills the Label, the preview and the note together.
+        # Two concurrency groups, page and API alike: drawings are cheap and get `concurrency` workers;
+        # photos can be 16 Mpx and get PHOTO_WORKERS of their own, so they never hold up a drawing.
+        draw = dict(concurrency_id="draw", concurrency_limit=concurrency)
+        photos = dict(concurrency_id="photo", concurrency_limit=PHOTO_WORKERS, preprocess=False)
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-        for trigger, source, outputs, kw in (
-                (sketch.change, sketch, [label, seen, note], live),
-                (button.click, sketch, [label, seen, note], {"api_visibility": "private"}),
-                (photo.change, photo, [photo_label, photo_seen, photo_note], {**live, "preprocess": False}),
-                (upload_button.click, photo, [photo_label, photo_seen, photo_note],
-                 {"api_visibility": "private", "preprocess": False})):
-            trigger(read, source, outputs, **kw)
+        sketch.change(read, sketch, [label, seen, note], **live, **draw)
+        button.click(read, sketch, [label, seen, note], api_visibility="private", **draw)
+        photo_out = [photo_label, photo_seen, photo_note]
+        photo.change(read_photo, photo, photo_out, **live, **photos)
+        upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
-        gr.Button(visible=False).click(predict, sketch, label, api_name="predict")
-        gr.Button(visible=False).click(predict, photo, photo_label, api_name="predict_image", preprocess=False)
+        gr.Button(visible=False).click(predict, sketch, label, api_name="predict", **draw)
+        gr.Button(visible=False).click(predict_image, photo, photo_label, api_name="predict_image", **photos)
     return app

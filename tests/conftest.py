@@ -6,8 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from bench.drawing import FIXTURE
+
 ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "mnist-sample.npz"
 SHIPPED = ROOT / "models" / "mnist-resnet50v2.onnx"
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from gradio_client import Client
 
 from tests.conftest import ROOT
-from tests.drawing import as_upload, place_digit, sketch_value
+from bench.drawing import as_upload, place_digit, sketch_value
 
 
 def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
@@ -22,7 +22,7 @@ def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
 
 def test_plain_http_api_without_gradio_client(app_url, sample, tmp_path):
     """The route curl takes (README): upload, call, read the result stream; bench.inference times it."""
-    from bench.inference import rest_predict
+    from bench.client import rest_predict
     i = int(np.flatnonzero(sample["y_test"] == 5)[0])
     value = as_upload(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)), tmp_path, "http")
     with httpx.Client(timeout=60) as http:

@@ -7,7 +7,7 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from tests.drawing import as_upload, place_digit, sketch_value
+from bench.drawing import as_upload, place_digit, sketch_value
 
 
 @pytest.fixture(scope="module")

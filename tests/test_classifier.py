@@ -7,7 +7,7 @@ from onnx import TensorProto, helper
 from demo.classifier import Classifier, ModelError
 from demo.contract import to_model_input
 from tests.conftest import SHIPPED
-from tests.drawing import place_digit, sketch_value
+from bench.drawing import place_digit, sketch_value
 
 
 def test_shipped_model_classifies_real_test_digits(classifier, sample):

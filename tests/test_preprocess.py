@@ -5,7 +5,7 @@ from PIL import Image
 
 from demo.contract import INPUT_SHAPE
 from demo.preprocess import EmptyDrawing, center_digit, prepare, sketch_ink
-from tests.drawing import place_digit, sketch_value, stroke_digit
+from bench.drawing import place_digit, sketch_value, stroke_digit
 
 
 def geometry(digit):

@@ -1,6 +1,10 @@
 """Sketchpad values made from real MNIST digits, as a person would draw them on the canvas."""
+from pathlib import Path
+
 import numpy as np
 from PIL import Image, ImageDraw
+
+FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mnist-sample.npz"  # 544 real digits
 
 
 def sketch_value(ink, color=(0, 0, 0), opaque_layer=False):
