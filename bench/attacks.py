@@ -8,6 +8,7 @@ Loopback only, every loop bounded in count and time.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import socket
@@ -77,6 +78,19 @@ def normal_drawing(target: Target, http: httpx.Client | None = None) -> tuple[bo
     http = http or target.http
     kind, out = call(http, target.url, "predict", [sketch_files(http, target.url, digit_value(target))])
     return kind == "complete" and out[0].get("label") == "3", time.perf_counter() - t
+
+
+def page_drawing(target: Target) -> str:
+    """A real 3 sent the way the page sends it: canvas blobs to the Sketchpad, then the event with
+    the drawing's id (no upload, nothing written to disk). The label, or what went wrong."""
+    value, drawing = digit_value(target, name="page"), uuid.uuid4().hex
+    for kind, path in (("background", value["background"]["path"]), ("layer", value["layers"][0]["path"]),
+                       ("composite", value["composite"]["path"])):
+        status = _send_blob(target, Path(path).read_bytes(), kind=kind, drawing=drawing)
+        if status != 200:
+            return f"blob refused: HTTP {status}"
+    return _label(*call(target.http, target.url, "predict",
+                        [{"id": drawing, "background": None, "layers": [], "composite": None}]))
 
 
 def _label(kind, out) -> str:
@@ -209,6 +223,39 @@ def heaviest_jpeg(tmp: Path) -> Path:
     return path
 
 
+def biggest_png(tmp: Path) -> Path:
+    """The largest picture the app decodes whole: 4096x4096 RGB (16 Mpx), a 1 drawn on white."""
+    path = tmp / "biggest.png"
+    if not path.exists():
+        a = np.full((4096, 4096, 3), 255, np.uint8)
+        a[1000:3000, 1800:2300] = 0
+        Image.fromarray(a).save(path)
+    return path
+
+
+def burst(target, clients: int = 8, each: int = 3) -> float:
+    """The biggest accepted photos from several clients at once, drawings beside them; then the
+    app's memory above where it started (MB), one second after the last answer."""
+    files = [upload(target.http, target.url, [str(p)])[0] for p in (biggest_png(target.tmp), heaviest_jpeg(target.tmp))]
+    normal_drawing(target)
+    start = rss_mb(target.pid)
+
+    def photos(f):
+        with httpx.Client(timeout=120) as http:
+            for _ in range(each):
+                call(http, target.url, "predict_image", [f])
+
+    threads = [threading.Thread(target=photos, args=(files[i % 2],)) for i in range(clients)]
+    for t in threads:
+        t.start()
+    while any(t.is_alive() for t in threads):
+        normal_drawing(target)
+    for t in threads:
+        t.join()
+    time.sleep(1)
+    return rss_mb(target.pid) - start
+
+
 def heavy_in_flight(target, n: int = 10):
     """n of the heaviest accepted photos in flight from n clients while people draw."""
     path = heaviest_jpeg(target.tmp)
@@ -235,33 +282,35 @@ def heavy_in_flight(target, n: int = 10):
     return f"photos: {' / '.join(sorted(set(answers)))}; {len(drawings)} drawings, slowest {worst:.2f} s", ok
 
 
-def slow_headers(target, n: int = 1100, hold: float = 10):
-    """n connections that send half a request line and then trickle, while people draw."""
-    port = int(target.url.rsplit(":", 1)[1].strip("/"))
+@contextlib.contextmanager
+def slow_connections(url: str, n: int):
+    """n connections that send half a request and then nothing more; yields the open sockets."""
+    port = int(url.rstrip("/").rsplit(":", 1)[1])
     socks = []
-    for _ in range(n):
-        try:
-            s = socket.create_connection(("127.0.0.1", port), timeout=5)
-            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
-            socks.append(s)
-        except OSError:
-            break
-    drawings, deadline = [], time.time() + hold
     try:
-        while time.time() < deadline:
-            for s in socks[:: max(1, len(socks) // 50)]:
-                try:
-                    s.sendall(b"a")
-                except OSError:
-                    pass
-            with httpx.Client(timeout=30) as http:  # a new visitor: a new connection
-                drawings.append(normal_drawing(target, http))
+        for _ in range(n):
+            try:
+                s = socket.create_connection(("127.0.0.1", port), timeout=5)
+                s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-a: ")
+                socks.append(s)
+            except OSError:
+                break
+        yield socks
     finally:
         for s in socks:
             s.close()
+
+
+def slow_headers(target, n: int = 1100, hold: float = 10):
+    """n slow-header connections held while people draw, each drawing on a new connection."""
+    drawings, deadline = [], time.time() + hold
+    with slow_connections(target.url, n) as socks:
+        while time.time() < deadline:
+            with httpx.Client(timeout=30) as http:
+                drawings.append(normal_drawing(target, http))
     worst = max(s for _, s in drawings)
     return (f"{len(socks)} held; {len(drawings)} drawings, slowest {worst:.2f} s",
-            all(r for r, _ in drawings) and worst < 2)
+            len(socks) == n and all(r for r, _ in drawings) and worst < 2)
 
 
 ATTACKS = {
@@ -278,4 +327,5 @@ ATTACKS = {
 }
 REQUESTS = {"Sketchpad blobs: 20 x 10 MB, then 1,000 x 0.6 MB": 1020, "1,500 queued jobs from one client": 1500,
             "10 heaviest accepted photos in flight (29000 px JPEG)": 10,
-            "/predict_image with server paths (/etc/shadow, FIFO, ..)": 14}
+            "/predict_image with server paths (/etc/shadow, FIFO, ..)": 14,
+            "1,100 slow-header connections, straight to the app": 1100}

@@ -1,10 +1,13 @@
 """Start app.py as a user does, on a free port, and stop it afterwards (benchmarks and tests)."""
 import contextlib
+import os
+import resource
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,12 +27,18 @@ def rss_mb(pid):
     return float("nan")
 
 
+def soft_nofile(n):
+    resource.setrlimit(resource.RLIMIT_NOFILE, (n, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+
+
 @contextlib.contextmanager
-def running_app(*args, timeout=120, program=("app.py",)):
-    """Yields (url, process) once the page answers; `args` go to app.py (or `program`, e.g. ("-m", module))."""
+def running_app(*args, timeout=120, program=("app.py",), env=None, nofile=None):
+    """Yields (url, process) once the page answers; `args` go to app.py (or `program`, e.g. ("-m", module));
+    `env` is added to this process's environment; `nofile` sets its soft descriptor limit (many hosts: 1,024)."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, *program, "--port", str(port), *map(str, args)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env={**os.environ, **(env or {})}, preexec_fn=nofile and partial(soft_nofile, nofile))
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.time() + timeout

@@ -1,4 +1,6 @@
 """The Gradio app: a Draw tab, a Training curves tab and a model card, over one shared Classifier."""
+import base64
+import io
 import json
 import logging
 from pathlib import Path
@@ -6,6 +8,7 @@ from pathlib import Path
 import gradio as gr
 import numpy as np
 import pandas as pd
+from PIL import Image
 
 from demo.components import SafeSketchpad, uploaded_path
 from demo.memory import release_freed_memory
@@ -16,6 +19,7 @@ EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 CANVAS = 400          # px; the stroke below is ~1/12 of it, like an MNIST pen on a 28 px digit
 BRUSH = 28
+SEEN = "What the model sees (28x28)"
 TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
 
 
@@ -101,8 +105,13 @@ UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
 
 
 def seen_image(digit):
-    """The 28x28 digit the model reads, enlarged with hard pixels so people can see what it sees."""
-    return np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
+    """The 28x28 digit the model reads, enlarged with hard pixels, as an inline PNG: the page's
+    answer is never written to disk, so drawing goes on even when the disk is full."""
+    big = np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
+    buf = io.BytesIO()
+    Image.fromarray(big).save(buf, format="PNG")
+    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    return f'<img src="{src}" alt="the 28x28 digit the model reads" width="168" height="168">'
 
 
 def verdict(top):
@@ -164,7 +173,7 @@ def build_app(classifier, top_k=3, concurrency=2):
                 with gr.Column(scale=2):
                     label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
                     note = gr.Markdown()
-                    seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[], elem_id="seen")
+                    seen = gr.HTML(label=SEEN, show_label=True, elem_id="seen")
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -174,7 +183,7 @@ def build_app(classifier, top_k=3, concurrency=2):
                 with gr.Column(scale=2):
                     photo_label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
                     photo_note = gr.Markdown()
-                    photo_seen = gr.Image(label="What the model sees (28x28)", interactive=False, buttons=[])
+                    photo_seen = gr.HTML(label=SEEN, show_label=True)
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):

@@ -31,8 +31,14 @@ def run_module(*args, timeout=600, env=None, **kw):
 
 
 @pytest.fixture(scope="session")
-def app_url():
-    """The real app, started as a user starts it, on a free port."""
+def app():
+    """The real app, started as a user starts it, on a free port, with the 1,024-descriptor soft limit
+    of many hosts: (url, process)."""
     from bench.serve import running_app
-    with running_app() as (url, _):
-        yield url
+    with running_app(nofile=1024) as (url, proc):
+        yield url, proc
+
+
+@pytest.fixture(scope="session")
+def app_url(app):
+    return app[0]

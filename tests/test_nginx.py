@@ -1,0 +1,42 @@
+"""deploy/nginx.conf in front of the real app: 1,000 slow-header connections do not delay a drawing,
+oversized bodies stop at nginx, and the page and API work through it."""
+import time
+
+import httpx
+import pytest
+
+from bench.attacks import Target, normal_drawing, slow_connections
+from bench.nginx import running_nginx
+from demo.server import raise_fd_limit
+
+
+@pytest.fixture(scope="module")
+def proxied(app, tmp_path_factory):
+    url, proc = app
+    raise_fd_limit()     # this test's own 1,000 sockets
+    with running_nginx(url, tmp_path_factory.mktemp("nginx")) as proxy:
+        yield proxy, proc
+
+
+def test_page_and_api_through_nginx(proxied, tmp_path):
+    proxy, proc = proxied
+    with httpx.Client(timeout=30) as http:
+        assert "Handwritten digit recognition" in http.get(proxy).text
+        assert normal_drawing(Target(proxy, proc.pid, http, tmp_path))[0]
+        big = http.post(proxy + "gradio_api/upload", files={"files": ("big.png", b"\0" * (12 * 2**20))})
+        assert big.status_code == 413
+
+
+def test_slow_header_connections_do_not_delay_drawing(proxied, tmp_path):
+    proxy, proc = proxied
+    with slow_connections(proxy, 1000) as held:
+        assert len(held) == 1000
+        times = []
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            with httpx.Client(timeout=30) as http:       # a new visitor, a new connection
+                right, seconds = normal_drawing(Target(proxy, proc.pid, http, tmp_path))
+            assert right
+            times.append(seconds)
+            time.sleep(0.2)
+    assert max(times) < 1, times
