@@ -5,14 +5,11 @@ then the app itself: cold start to first answer, full request latency through gr
 the resident memory of the TensorFlow-free app process.
 """
 import argparse
-import contextlib
 import itertools
-import json
 import tempfile
 import time
 from functools import partial
 from pathlib import Path
-
 
 from bench.client import rest_predict
 from bench.report import machine, percentiles, publish, table

@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
-from demo.memory import release_freed_memory
 from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, NUM_CLASSES, OUTPUT_NAME
+from demo.memory import release_freed_memory
 from demo.preprocess import prepare
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -24,7 +24,7 @@ from gradio.data_classes import FileData
 from gradio.utils import get_upload_folder
 from PIL import Image
 
-from demo.decode import FORMATS, BadImage, bounded_open, inside
+from demo.decode import FORMATS, BadImage, inside
 from demo.preprocess import MAX_LAYERS
 
 MAX_SKETCH_SIDE = 2048  # a Sketchpad image larger than this is not from our 400 px canvas

@@ -117,7 +117,7 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
         proto, labels=LABELS, contract=DESCRIPTION, test_accuracy=f"{test_acc:.5f}", test_images=str(len(x)),
         epochs=str(metrics.get("epochs_run", "")), best_epoch=str(metrics.get("best_epoch", "")),
         val_accuracy=str(metrics.get("val_accuracy", "")), history=history_name, metrics=metrics_name,
-        recipe=config, exported=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        recipe=config, exported=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits",
     )
     proto.producer_name = "mnist-resnet50v2 export (tf2onnx)"

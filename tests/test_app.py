@@ -6,8 +6,8 @@ import httpx
 import numpy as np
 from gradio_client import Client
 
-from tests.conftest import ROOT
 from bench.drawing import as_upload, place_digit, sketch_value
+from tests.conftest import ROOT
 
 
 def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):

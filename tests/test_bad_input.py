@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
+from bench.drawing import sketch_value, stroke_digit
 from demo.contract import INPUT_SHAPE
 from demo.preprocess import BadImage, EmptyDrawing, prepare
-from bench.drawing import sketch_value, stroke_digit
 
 SEVEN = stroke_digit([(110, 100), (290, 100), (170, 320)], canvas=400, width=28)
 SEVEN_L = Image.fromarray(((1 - SEVEN) * 255).astype(np.uint8), mode="L")
@@ -39,7 +39,7 @@ def test_bad_canvases_get_a_sentence(value, error, message):
 def test_every_pil_mode_reads_the_same_digit(mode):
     reference = prepare(SEVEN_L)[1]
     if mode == "I;16":
-        img = Image.fromarray((np.asarray(SEVEN_L).astype(np.uint16) * 257))
+        img = Image.fromarray(np.asarray(SEVEN_L).astype(np.uint16) * 257)
     else:
         img = SEVEN_L.convert(mode)
     x, seen = prepare(img)

@@ -106,7 +106,7 @@ def average(sources, out, x_train, y_train, x_test, y_test, val_size=Config.val_
     metrics = dict(
         test_accuracy=test["accuracy"], test=test, val_accuracy=val["accuracy"], val_errors=val["errors"],
         best_epoch=f"average of {len(sources)} cycle ends", epochs_run=len(rows), averaged=averaged,
-        val_images=len(x_val), finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
+        val_images=len(x_val), finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
     write_json(out / "metrics.json", metrics)
     return metrics
 

@@ -265,7 +265,7 @@ def run(cfg):
         stopped=state.get("stopped") or state.get("paused") or "finished all epochs",
         train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas, seconds_this_session=round(time.time() - started, 1),
         train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
-        finished=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
     write_json(out / "metrics.json", metrics)
     print(f"Best epoch {state['best_epoch']} (val_accuracy {state['best_val_accuracy']:.4f}); "
