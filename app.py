@@ -9,7 +9,7 @@ import sys
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.memory import tune_malloc
 from demo.server import os_error_handler, port_in_use, raise_fd_limit
-from demo.ui import build_app
+from demo.ui import KEEP_UPLOADS, build_app
 
 CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
 # What one visitor may cost a public link (README, "Safe to share"):
@@ -37,6 +37,8 @@ def main(argv=None):
                    help="requests worked on at once; more only queue for the same cores (see bench.load)")
     p.add_argument("--threads", type=int, default=0,
                    help="onnxruntime intra-op threads per request; 0 = cores / concurrency")
+    p.add_argument("--keep-uploads", type=int, default=KEEP_UPLOADS, metavar="SECONDS",
+                   help="uploaded and generated files older than this are deleted")
     args = p.parse_args(argv)
     if port_in_use(args.host, args.port):
         sys.exit(f"error: port {args.port} on {args.host} is already in use (is the app running already?); "
@@ -47,7 +49,7 @@ def main(argv=None):
         classifier = Classifier(args.model, threads=args.threads or default_threads(args.concurrency))
     except ModelError as e:
         sys.exit(f"error: {e}")
-    app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency)
+    app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads)
     app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     app.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE,
                state_session_capacity=SESSIONS, app_kwargs={"exception_handlers": {OSError: os_error_handler}})

@@ -39,7 +39,7 @@ NOT_UPLOADED = "That file was not uploaded to this app; upload the picture again
 @dataclass
 class Pending:
     client: str
-    created: float
+    touched: float  # the last blob's arrival: the order of the store
     blobs: dict[str, bytes] = field(default_factory=dict)  # "background", "composite", "layer0"...
 
     @property
@@ -72,12 +72,13 @@ class BlobStore:
             item = self._items.pop(drawing, None)
             if item is None or item.client != client:
                 item = Pending(client, now)
-            item.blobs[slot] = bytes(blob)
+            item.blobs[slot], item.touched = bytes(blob), now
             self._items[drawing] = item  # newest last
             self._bound(client)
 
     def take(self, drawing: str) -> EditorDataBlobs | None:
         with self._lock:
+            self._evict(time.monotonic())
             item = self._items.pop(drawing, None)
         if item is None:
             return None
@@ -93,7 +94,7 @@ class BlobStore:
     def _evict(self, now: float) -> None:
         while self._items:
             oldest = next(iter(self._items.values()))
-            if now - oldest.created <= self.ttl:
+            if now - oldest.touched <= self.ttl:
                 break
             self._items.popitem(last=False)
 

@@ -12,6 +12,7 @@ import io
 import os
 import re
 import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,7 @@ HUGE_JPEG_SIDE = 8 * 4096  # baseline JPEGs up to this side decode at 1/8 scale 
 MAX_FILE_BYTES = 16 * 2**20  # the CLI's bound; the app refuses uploads earlier (app.MAX_FILE_SIZE)
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL's own bomb check, for anything opened elsewhere
+warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # we refuse those ourselves
 HIGH_DEPTH = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")
 
 

@@ -99,7 +99,7 @@ SELECT_BRUSH = """() => {
     if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
   }, true);
 }"""
-DELETE_CACHE = (60, 300)  # every minute, uploads and outputs older than 5 minutes leave the disk
+KEEP_UPLOADS = 300    # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
 PHOTO_WORKERS = 1     # photos decoded at once; see build_app
 UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
 
@@ -121,7 +121,7 @@ def verdict(top):
     return f"**{d1}** ({p1:.1%})"
 
 
-def build_app(classifier, top_k=3, concurrency=2):
+def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
     k = max(top_k, 2)
 
     def read(value):
@@ -157,7 +157,8 @@ def build_app(classifier, top_k=3, concurrency=2):
 
     history = sidecar(classifier, "history")
     metrics = sidecar(classifier, "metrics")
-    with gr.Blocks(title=TITLE, delete_cache=DELETE_CACHE) as app:
+    sweep = (max(1, keep_uploads // 5), keep_uploads)
+    with gr.Blocks(title=TITLE, delete_cache=sweep) as app:
         gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box; the model reads it as you draw. "
                     f"Clear the canvas with the bin icon, undo with the arrow.")
         with gr.Tab("Draw"):

@@ -1,5 +1,6 @@
 """The real app, started like a user starts it, answering a real gradio_client."""
 import subprocess
+import time
 import sys
 
 import httpx
@@ -53,3 +54,27 @@ def test_demo_and_app_never_import_tensorflow():
             "print('ok')\n")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
+
+
+def test_a_second_app_on_a_busy_port_says_so(app_url):
+    port = app_url.rstrip("/").rsplit(":", 1)[1]
+    result = subprocess.run([sys.executable, "app.py", "--port", port], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert f"port {port} on 127.0.0.1 is already in use" in result.stderr and f"--port {int(port) + 1}" in result.stderr
+
+
+def test_upload_folder_is_swept(tmp_path, sample):
+    """Every API drawing leaves files in the upload folder; the sweep removes them."""
+    from bench.client import rest_predict
+    from bench.serve import running_app
+    folder = tmp_path / "uploads"
+    with running_app("--keep-uploads", 3, env={"GRADIO_TEMP_DIR": str(folder)}) as (url, _), \
+            httpx.Client(timeout=60) as http:
+        for i in range(10):
+            value = as_upload(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)), tmp_path, str(i))
+            assert rest_predict(http, url, value)["label"] == str(sample["y_test"][i])
+        uploaded = [p for p in folder.rglob("*") if p.is_file()]
+        assert len(uploaded) >= 30          # 3 PNGs a drawing
+        time.sleep(6)
+        assert [p for p in folder.rglob("*") if p.is_file() and p in uploaded] == []
