@@ -24,6 +24,7 @@ from PIL import Image
 
 from bench.client import FILE, call, sketch_files, upload
 from bench.drawing import FIXTURE, as_upload, place_digit, sketch_value
+from bench.hostile_files import biggest_png, heaviest_jpeg, jpeg_declaring, png
 from bench.serve import rss_mb
 
 
@@ -118,12 +119,6 @@ def _send_blob(target: Target, blob: bytes, index="0", kind="layer", drawing=Non
         return 413
 
 
-def png(size=(64, 64), mode="L", color=255) -> bytes:
-    buf = io.BytesIO()
-    Image.new(mode, size, color).save(buf, format="PNG")
-    return buf.getvalue()
-
-
 def blob_index(target):
     status = _send_blob(target, png(), index="300000000")
     return f"HTTP {status}", status == 400
@@ -155,16 +150,6 @@ def declared_huge_png(target):
     f = upload(target.http, target.url, [str(path)])[0]
     answer = _label(*call(target.http, target.url, "predict", [{"background": f, "layers": [f], "composite": f}]))
     return answer, "could not be read" in answer
-
-
-def jpeg_declaring(side: int, progressive: bool) -> bytes:
-    """A small JPEG whose header declares side x side px (what an attacker sends; nothing decodes it)."""
-    buf = io.BytesIO()
-    Image.new("L", (64, 64), 255).save(buf, format="JPEG", progressive=progressive)
-    data = bytearray(buf.getvalue())
-    sof = data.find(b"\xff\xc2" if progressive else b"\xff\xc0")
-    data[sof + 5:sof + 9] = side.to_bytes(2, "big") + side.to_bytes(2, "big")
-    return bytes(data)
 
 
 def predict_image(target, path: Path) -> str:
@@ -212,25 +197,6 @@ def queue_flood(target, jobs: int = 1500, seconds: float = 60):
         statuses.append(target.http.post(f"{target.url}gradio_api/call/predict", json={"data": drawing}).status_code)
     refused = sum(s != 200 for s in statuses)
     return f"{len(statuses) - refused} queued, {refused} refused", 0 < refused and len(statuses) == jobs
-
-
-def heaviest_jpeg(tmp: Path) -> Path:
-    """The most expensive picture the app accepts: a baseline JPEG of 841 million pixels (at 29,000 px a
-    side, a plain one just fits under the 10 MB upload limit), which it reads at 1/8 scale."""
-    path = tmp / "heaviest.jpg"
-    if not path.exists():
-        Image.new("L", (29000, 29000), 255).save(path, quality=75)
-    return path
-
-
-def biggest_png(tmp: Path) -> Path:
-    """The largest picture the app decodes whole: 4096x4096 RGB (16 Mpx), a 1 drawn on white."""
-    path = tmp / "biggest.png"
-    if not path.exists():
-        a = np.full((4096, 4096, 3), 255, np.uint8)
-        a[1000:3000, 1800:2300] = 0
-        Image.fromarray(a).save(path)
-    return path
 
 
 def burst(target, clients: int = 8, each: int = 3) -> float:

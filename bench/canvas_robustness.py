@@ -16,8 +16,8 @@ from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import INPUT_SHAPE, to_model_input
 from demo.preprocess import prepare
-from train.config import Config
-from train.data import load, split  # numpy only: these modules import no TensorFlow
+from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
+from train.data import load, split
 
 CANVAS = 800
 STROKES = {"fine pen": -2, "thin": -1, "normal": 0, "thick": 1, "very thick": 2}
@@ -125,7 +125,7 @@ def main(argv=None):
     clf = Classifier(args.model)
     (x_train, y_train), (x_test, y_test) = load(args.data)
     if args.split == "val":
-        _, (x_test, y_test) = split(x_train, y_train, Config.val_size, Config.seed)
+        _, (x_test, y_test) = split(x_train, y_train, *split_of([args.model]))   # the model's own split
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(len(x_test), args.n, replace=False)
     conditions, ours, base, refused = [], [], [], 0

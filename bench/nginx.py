@@ -5,13 +5,13 @@ import os
 import shutil
 import socket
 import subprocess
-import time
+import tempfile
 from pathlib import Path
 
-from bench.serve import ROOT, free_port
+from bench.serve import ROOT, free_port, stop, wait_until
 
 CONF = ROOT / "deploy" / "nginx.conf"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 
 
 def local_conf(app_port: int, port: int, folder: Path) -> str:
@@ -33,29 +33,24 @@ def local_conf(app_port: int, port: int, folder: Path) -> str:
 @contextlib.contextmanager
 def running_nginx(app_url: str, folder: Path, timeout: float = 20):
     """Yields nginx's URL once it accepts connections; stops it (by its PID) afterwards."""
-    if not Path(NGINX).exists():
+    if not NGINX.exists():
         raise RuntimeError("nginx is not installed: `apt-get install nginx` (.ci/run does it).")
     port = free_port()
     conf = folder / "nginx.conf"
     conf.write_text(local_conf(int(app_url.rstrip("/").rsplit(":", 1)[1]), port, folder))
-    proc = subprocess.Popen([NGINX, "-c", str(conf), "-g", "daemon off;"], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
-    try:
-        deadline = time.time() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {proc.stdout.read()[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"nginx did not listen within {timeout} s") from None
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([str(NGINX), "-c", str(conf), "-g", "daemon off;"], stdout=log,
+                                stderr=subprocess.STDOUT, text=True)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            wait_until(proc, lambda: accepts(port), timeout, "nginx", log)
+            yield f"http://127.0.0.1:{port}/"
+        finally:
+            stop(proc)
+
+
+def accepts(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False

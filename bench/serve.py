@@ -5,6 +5,7 @@ import resource
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from functools import partial
@@ -31,31 +32,49 @@ def soft_nofile(n):
     resource.setrlimit(resource.RLIMIT_NOFILE, (n, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
 
 
+def wait_until(proc, ready, timeout, name, log):
+    """Poll `ready()` until it is true; a child that exits or never gets ready is an error with its log."""
+    deadline = time.time() + timeout
+    while not ready():
+        if proc.poll() is not None:
+            log.seek(0)
+            raise RuntimeError(f"{name} exited during start-up: {log.read()[-2000:]}")
+        if time.time() > deadline:
+            raise RuntimeError(f"{name} did not answer within {timeout} s")
+        time.sleep(0.2)
+
+
+def stop(proc):
+    """Stop a child we started, by its PID."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def answers(url):
+    try:
+        urllib.request.urlopen(url, timeout=2)
+        return True
+    except OSError:
+        return False
+
+
 @contextlib.contextmanager
 def running_app(*args, timeout=120, program=("app.py",), env=None, nofile=None):
     """Yields (url, process) once the page answers; `args` go to app.py (or `program`, e.g. ("-m", module));
-    `env` is added to this process's environment; `nofile` sets its soft descriptor limit (many hosts: 1,024)."""
+    `env` is added to this process's environment; `nofile` sets its soft descriptor limit (many hosts: 1,024).
+    Its output goes to a temp file, never a pipe that nobody reads (a full pipe would stall it)."""
     port = free_port()
-    proc = subprocess.Popen([sys.executable, *program, "--port", str(port), *map(str, args)], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, **(env or {})}, preexec_fn=nofile and partial(soft_nofile, nofile))
     url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.time() + timeout
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{' '.join(program)} exited during start-up: {proc.stdout.read()[-2000:]}")
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise RuntimeError(f"{' '.join(program)} did not answer within {timeout} s") from None
-                time.sleep(0.2)
-        yield url, proc
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile("w+") as log:
+        proc = subprocess.Popen([sys.executable, *program, "--port", str(port), *map(str, args)], cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
+                                preexec_fn=nofile and partial(soft_nofile, nofile))
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            wait_until(proc, lambda: answers(url), timeout, " ".join(program), log)
+            yield url, proc
+        finally:
+            stop(proc)

@@ -1,18 +1,35 @@
-"""python -m export --run runs/resnet50v2 --out models/mnist-resnet50v2.onnx"""
+"""python -m export --run runs/resnet50v2/average --out models/mnist-resnet50v2.onnx"""
 import argparse
 import os
 import sys
+from pathlib import Path
 
 import numpy as np
 
 from demo.classifier import DEFAULT_MODEL
+from train.layout import AVERAGE, BEST, RESTART
+
+
+def run_problem(run: Path) -> str | None:
+    """One sentence if `run` holds no weights to export, naming the folder that does."""
+    if (run / BEST).is_file():
+        return None
+    if not run.exists():
+        hint = (f"; that run has no {run.name} cycle, so export {run.parent}"
+                if run.name.startswith((AVERAGE, RESTART)) and (run.parent / BEST).is_file() else
+                "; train one first (`python -m train --out RUN`)")
+        return f"--run {run} does not exist{hint}."
+    found = sorted(str(p.parent) for p in run.glob(f"*/{BEST}"))
+    hint = f"; export one of its cycles: {', '.join(found)}" if found else "; train first (`python -m train`)"
+    return f"--run {run} holds no {BEST}{hint}."
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m export", description="Export a trained run to ONNX.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--run", default="runs/resnet50v2", help="training run folder (holds best.weights.h5)")
-    p.add_argument("--out", default=str(DEFAULT_MODEL), help="ONNX file to write")
+    p.add_argument("--out", default=None,
+                   help=f"ONNX file to write (default: RUN/model.onnx; the shipped {DEFAULT_MODEL.name} only when named)")
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
     p.add_argument("--parity", type=int, default=256, help="test digits compared between ONNX and Keras")
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on this many test digits; 0 = all")
@@ -20,6 +37,9 @@ def main(argv=None):
     p.add_argument("--calibration", type=int, default=500, help="training digits used to calibrate int8")
     p.add_argument("--calibration-method", default="percentile", choices=["minmax", "percentile", "entropy"])
     args = p.parse_args(argv)
+    if problem := run_problem(Path(args.run)):    # before TensorFlow loads or MNIST downloads
+        sys.exit(f"error: {problem}")
+    args.out = args.out or str(Path(args.run) / "model.onnx")
 
     from export.onnx_export import ExportError, export
     from train import data

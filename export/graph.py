@@ -11,6 +11,8 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper, shape_inference
 
+from export.onnx_io import save
+
 EPS = 1e-5
 
 
@@ -140,8 +142,6 @@ def main(argv=None):
     p.add_argument("src", help="ONNX file from `python -m export` (or tf2onnx)")
     p.add_argument("dest", help="where to write the rewritten model (may be the same file)")
     args = p.parse_args(argv)
-    from export.onnx_export import save
-
     if not Path(args.src).is_file():
         raise SystemExit(f"{args.src} does not exist; export a model first (`python -m export`).")
     proto = onnx.load(args.src)

@@ -4,12 +4,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-import onnx
-import onnxruntime as ort
 
 from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, OUTPUT_NAME, to_model_input
-from demo.fileio import atomic_path, write_json
+from demo.fileio import write_json
 from export.graph import optimize
+from export.onnx_io import save, session
+from train.layout import BEST, CONFIG, HISTORY, METRICS
 
 PARITY_ATOL = 1e-4
 
@@ -24,7 +24,6 @@ def load_keras(run_dir):
     import keras
 
     from train.model import build_model
-    from train.train import BEST
 
     weights = Path(run_dir) / BEST
     if not weights.is_file():
@@ -59,11 +58,6 @@ def rename_output(proto, name):
     proto.graph.output[0].name = name
 
 
-def session(proto_or_path):
-    src = proto_or_path.SerializeToString() if isinstance(proto_or_path, onnx.ModelProto) else str(proto_or_path)
-    return ort.InferenceSession(src, providers=["CPUExecutionProvider"])
-
-
 def run_onnx(sess, x, batch=500):
     return np.concatenate([sess.run([OUTPUT_NAME], {INPUT_NAME: x[i:i + batch]})[0] for i in range(0, len(x), batch)])
 
@@ -86,13 +80,6 @@ def set_metadata(proto, **props):
         entry.key, entry.value = k, v if isinstance(v, str) else json.dumps(v)
 
 
-def save(proto, dest):
-    with atomic_path(dest, suffix=".onnx") as tmp:
-        onnx.save(proto, str(tmp))
-        onnx.checker.check_model(str(tmp))
-        session(tmp)  # what we rename into place must load
-
-
 def export(run_dir, dest, x_test, y_test, parity_count=256):
     """Returns a summary dict. Writes `dest` plus its history/metrics beside it, or raises."""
     run_dir, dest = Path(run_dir), Path(dest)
@@ -108,9 +95,9 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
     test_acc = accuracy(session(proto), x, y_test)
     print(f"ONNX test accuracy on {len(x)} digits: {test_acc:.4%}")
 
-    metrics = json.loads((run_dir / "metrics.json").read_text()) if (run_dir / "metrics.json").exists() else {}
-    history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").exists() else None
-    config = json.loads((run_dir / "config.json").read_text()) if (run_dir / "config.json").exists() else {}
+    metrics = json.loads((run_dir / METRICS).read_text()) if (run_dir / METRICS).exists() else {}
+    history = json.loads((run_dir / HISTORY).read_text()) if (run_dir / HISTORY).exists() else None
+    config = json.loads((run_dir / CONFIG).read_text()) if (run_dir / CONFIG).exists() else {}
     stem = dest.name.removesuffix(".onnx")
     history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"
     set_metadata(

@@ -12,7 +12,8 @@ from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, Q
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 from demo.contract import INPUT_NAME
-from export.onnx_export import accuracy, save, session, set_metadata
+from export.onnx_export import accuracy, set_metadata
+from export.onnx_io import save, session
 
 
 class Digits(CalibrationDataReader):

@@ -1,14 +1,17 @@
 """The real app, started like a user starts it, answering a real gradio_client."""
 import subprocess
-import time
 import sys
+import time
 
 import httpx
 import numpy as np
+import pytest
 from gradio_client import Client
 
 from bench.drawing import as_upload, place_digit, sketch_value
 from tests.conftest import ROOT
+
+pytestmark = pytest.mark.server
 
 
 def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):

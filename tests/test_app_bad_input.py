@@ -9,6 +9,8 @@ from PIL import Image
 
 from bench.drawing import as_upload, place_digit, sketch_value
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture(scope="module")
 def client(app_url):

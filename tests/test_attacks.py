@@ -7,6 +7,8 @@ import pytest
 
 from bench.attacks import ATTACKS, REQUESTS, Target, burst, measured, normal_drawing
 
+pytestmark = pytest.mark.server
+
 MAX_PEAK_MB = 250     # no single request may raise the app's memory by more
 MAX_CPU_S = 2         # ...or cost more CPU
 MAX_KEPT_MB_MEASURED = 25   # after a burst, memory is back this close to where it started (the floor: 100)

@@ -2,10 +2,13 @@
 import json
 
 import numpy as np
+import pytest
 
 from demo.contract import to_model_input
 from tests.conftest import FIXTURE, SHIPPED, run_module
 from tests.test_init import imported  # noqa: F401  (the shipped weights in Keras, a fixture)
+
+pytestmark = pytest.mark.train
 
 
 def test_batchnorm_statistics_are_measured_again_from_real_digits(imported, sample):  # noqa: F811
@@ -62,3 +65,26 @@ def test_cli_errors_are_one_sentence(tmp_path):
                          "--data", str(FIXTURE), "--history", str(tmp_path / "nope.json"))
     assert history.returncode != 0 and "--history" in history.stderr and "Traceback" not in history.stderr
     assert not (tmp_path / "a").exists()
+
+
+def test_the_average_is_measured_on_its_sources_own_validation_split(tmp_path):
+    """A run trained with --val-size 100 must be averaged on that split, not on the default 5,000
+    (4,900 of which were its training digits)."""
+
+
+    from train.average import split_of
+    from train.from_onnx import InitError
+
+    runs = []
+    for name, split in (("a", (100, 7)), ("b", (100, 7)), ("c", (300, 7))):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({"val_size": split[0], "seed": split[1]}))
+        runs.append(tmp_path / name)
+    assert split_of(runs[:2]) == (100, 7)
+    assert split_of([runs[0] / "best.weights.h5", runs[1]]) == (100, 7)
+    assert split_of([SHIPPED, SHIPPED]) == (5000, 42)          # the export's metadata records its recipe
+    assert split_of([tmp_path / "x.weights.h5"], val_size=200) == (200, 42)
+    with pytest.raises(InitError, match="different validation splits"):
+        split_of(runs)
+    with pytest.raises(InitError, match="differ from the split"):
+        split_of(runs[:2], val_size=5000)

@@ -8,6 +8,8 @@ from playwright.sync_api import sync_playwright
 
 from tests.conftest import ROOT
 
+pytestmark = [pytest.mark.browser, pytest.mark.server]
+
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / "runs" / "screenshots"))
 SEEN_SRC = "() => { const img = document.querySelector('#seen img'); return img ? img.src : null; }"
@@ -26,6 +28,9 @@ DIGITS = {
 
 @pytest.fixture(scope="module")
 def page(app_url):
+    if not os.access(CHROMIUM, os.X_OK):
+        pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's (`sudo apt-get install chromium`, as `bash .ci/run` "
+                    "does) or set CHROMIUM to a Chromium binary.", pytrace=False)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         page = browser.new_page(viewport={"width": 1200, "height": 950})

@@ -10,6 +10,8 @@ from bench.attacks import Target, page_drawing
 from bench.serve import running_app
 from demo.server import DISK_FULL
 
+pytestmark = pytest.mark.server
+
 
 @pytest.fixture
 def small_disk(tmp_path):

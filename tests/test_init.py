@@ -10,6 +10,8 @@ from demo.contract import to_model_input
 from tests.conftest import ROOT, SHIPPED, run_module
 from tests.test_train_export import QUICK
 
+pytestmark = pytest.mark.train
+
 
 @pytest.fixture(scope="module")
 def imported(sample):

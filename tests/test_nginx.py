@@ -6,13 +6,18 @@ import httpx
 import pytest
 
 from bench.attacks import Target, normal_drawing, slow_connections
-from bench.nginx import running_nginx
+from bench.nginx import NGINX, running_nginx
 from demo.server import raise_fd_limit
+
+pytestmark = pytest.mark.server
 
 
 @pytest.fixture(scope="module")
 def proxied(app, tmp_path_factory):
     url, proc = app
+    if not NGINX.exists():
+        pytest.fail(f"No nginx at {NGINX}: install Debian's (`sudo apt-get install nginx`, as `bash .ci/run` does).",
+                    pytrace=False)
     raise_fd_limit()     # this test's own 1,000 sockets
     with running_nginx(url, tmp_path_factory.mktemp("nginx")) as proxy:
         yield proxy, proc

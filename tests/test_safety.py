@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.attacks import jpeg_declaring, png
 from bench.drawing import stroke_digit
+from bench.hostile_files import jpeg_declaring, png
 from demo.components import MAX_BLOB_BYTES, NOT_UPLOADED, BlobStore, check_declared_size, uploaded_path
 from demo.decode import BadImage, as_array, open_file
 from demo.preprocess import prepare

@@ -14,6 +14,8 @@ from demo.contract import DESCRIPTION, INPUT_SHAPE, to_model_input
 from demo.ui import model_card
 from tests.conftest import FIXTURE, ROOT, run_module
 
+pytestmark = pytest.mark.train
+
 QUICK = ["--data", str(FIXTURE), "--val-size", "100", "--batch-size", "32", "--steps-per-epoch", "2",
          "--limit-test", "100", "--verbose", "2", "--restart-epochs", "0"]
 
@@ -127,7 +129,8 @@ def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
 def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(run_dir, sample, tmp_path):
     """tf2onnx's graph against the rewritten one, both run by onnxruntime on real digits."""
     from export.graph import optimize
-    from export.onnx_export import load_keras, run_onnx, session, to_onnx
+    from export.onnx_export import load_keras, run_onnx, to_onnx
+    from export.onnx_io import session
 
     plain = to_onnx(load_keras(run_dir[0]), rewrite=False)
     rewritten = onnx.ModelProto()

@@ -10,7 +10,7 @@ def main(argv=None):
 
     try:
         train.run_recipe(cfg)
-    except (data.DataError, model.WeightsError, from_onnx.InitError) as e:
+    except (data.DataError, model.WeightsError, from_onnx.InitError, train.TrainError) as e:
         sys.exit(f"error: {e}")
 
 

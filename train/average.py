@@ -11,22 +11,54 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import onnx
 
 from demo.contract import to_model_input
 from demo.fileio import atomic_path, write_json
 from train import data, history
 from train.config import Config
+from train.evaluate import evaluate
 from train.from_onnx import InitError
+from train.layout import BEST, CONFIG, HISTORY, METRICS, folder_of
 
 BN_IMAGES = 5000    # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
 
 
 def weights_file(src):
     """A run folder stands for its best weights; an .onnx or .weights.h5 file for itself."""
-    from train.train import BEST
-
     src = Path(src)
     return src / BEST if src.is_dir() else src
+
+
+def source_split(src):
+    """(val_size, seed) a source was trained with: its run folder's config.json, or the recipe in an
+    ONNX export's metadata; None when it does not say."""
+    src = Path(src)
+    config = folder_of(src) / CONFIG
+    if src.suffix == ".onnx" and src.is_file():
+        meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
+        recipe = json.loads(meta.get("recipe") or "{}")
+    elif config.is_file():
+        recipe = json.loads(config.read_text())
+    else:
+        return None
+    return (recipe["val_size"], recipe["seed"]) if "val_size" in recipe and "seed" in recipe else None
+
+
+def split_of(sources, val_size=None, seed=None):
+    """The validation split to measure the average on: the one its sources were trained with, so no
+    training digit is counted as validation. `val_size`/`seed` are for sources that do not say."""
+    known = {split for split in map(source_split, sources) if split}
+    if len(known) > 1:
+        raise InitError(f"The sources were trained on different validation splits (val_size, seed: "
+                        f"{sorted(known)}); average cycles of one training run.")
+    if known:
+        split = known.pop()
+        if (val_size is not None and val_size != split[0]) or (seed is not None and seed != split[1]):
+            raise InitError(f"--val-size/--seed ({val_size}, {seed}) differ from the split the sources were "
+                            f"trained with {split}; leave them out.")
+        return split
+    return (Config.val_size if val_size is None else val_size, Config.seed if seed is None else seed)
 
 
 def remeasure_batchnorm(model, images, batch=500):
@@ -51,7 +83,7 @@ def chained_history(paths):
     rows = []
     for path in paths:
         path = Path(path)
-        path = path / "history.json" if path.is_dir() else path
+        path = path / HISTORY if path.is_dir() else path
         if not path.is_file():
             raise InitError(f"--history {path}: no such file; pass run folders or history.json files.")
         for row in json.loads(path.read_text())["epochs"]:
@@ -59,21 +91,21 @@ def chained_history(paths):
     return rows
 
 
-def average(sources, out, x_train, y_train, x_test, y_test, val_size=Config.val_size, seed=Config.seed,
+def average(sources, out, x_train, y_train, x_test, y_test, val_size=None, seed=None,
             history_from=(), bn_images=BN_IMAGES):
     """Average `sources` (run folders, .onnx exports or .weights.h5 files) into the run folder `out`:
     best.weights.h5 (what export reads), metrics.json (returned), config.json and, from `history_from`,
-    history.json."""
+    history.json. The validation split is the sources' own (`split_of`)."""
     import keras
 
     from train.from_onnx import check_init, start_from
     from train.model import build_model
-    from train.train import BEST, evaluate
 
     if len(sources) < 2:
         raise InitError("Averaging needs at least two sources (run folders, .onnx exports or .weights.h5 files).")
     for src in sources:
         check_init(weights_file(src))
+    val_size, seed = split_of(sources, val_size, seed)
     rows = chained_history(history_from)     # a wrong path fails here, before a minute of work
     keras.mixed_precision.set_global_policy("float32")
     (x_tr, _), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
@@ -99,15 +131,15 @@ def average(sources, out, x_train, y_train, x_test, y_test, val_size=Config.val_
         model.save_weights(tmp)
     if rows:
         history.save(rows, out)
-    base = next((json.loads((Path(s) / "config.json").read_text()) for s in reversed(sources)
-                 if (Path(s) / "config.json").is_file()), {})
+    base = next((json.loads((Path(s) / CONFIG).read_text()) for s in reversed(sources)
+                 if (Path(s) / CONFIG).is_file()), {})
     averaged = dict(sources=[str(s) for s in sources], val_accuracy_each=alone, bn_images=len(pick))
-    write_json(out / "config.json", {**base, "averaged": averaged})
+    write_json(out / CONFIG, {**base, "averaged": averaged})
     metrics = dict(
         test_accuracy=test["accuracy"], test=test, val_accuracy=val["accuracy"], val_errors=val["errors"],
         best_epoch=f"average of {len(sources)} cycle ends", epochs_run=len(rows), averaged=averaged,
         val_images=len(x_val), finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
-    write_json(out / "metrics.json", metrics)
+    write_json(out / METRICS, metrics)
     return metrics
 
 
@@ -120,8 +152,10 @@ def main(argv=None):
     p.add_argument("--history", nargs="*", default=[], help="run folders or history.json files whose histories, "
                                                              "end to end, are the averaged model's training history")
     p.add_argument("--bn-images", type=int, default=BN_IMAGES, help="training digits that re-measure BatchNorm")
-    p.add_argument("--val-size", type=int, default=Config.val_size, help="as in training: the same split")
-    p.add_argument("--seed", type=int, default=Config.seed, help="as in training: the same split")
+    p.add_argument("--val-size", type=int, default=None,
+                   help=f"for sources that do not record their split (default: theirs, else {Config.val_size})")
+    p.add_argument("--seed", type=int, default=None,
+                   help=f"for sources that do not record their split (default: theirs, else {Config.seed})")
     args = p.parse_args(argv)
     try:
         (x_train, y_train), (x_test, y_test) = data.load(args.data)

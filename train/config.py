@@ -67,12 +67,23 @@ ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation,
 )
 
 
+def shown_default(f):
+    """Defaults are SUPPRESSed so a recipe can set them; --help still says what they are."""
+    if f.type is bool or f.type == "bool" or f.default is None:
+        return ""
+    show = (lambda v: " ".join(map(str, v)) if isinstance(v, tuple) else v)
+    text = f" (default: {show(f.default)}"
+    if f.name in ORIGINAL_RECIPE and ORIGINAL_RECIPE[f.name] != f.default:
+        text += f"; --recipe original: {show(ORIGINAL_RECIPE[f.name])}"
+    return text.replace("%", "%%") + ")"
+
+
 def parser():
     p = argparse.ArgumentParser(prog="python -m train", description="Train ResNet50V2 on MNIST.",
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     for f in dataclasses.fields(Config):
         flag = "--" + f.name.replace("_", "-")
-        kw = dict(help=f.metadata.get("help", ""))
+        kw = dict(help=f.metadata.get("help", "") + shown_default(f))
         if f.type is bool or f.type == "bool":
             p.add_argument(flag, action="store_true", **kw)
         elif isinstance(f.default, tuple):   # one value or several: --restart-epochs 14 12

@@ -7,21 +7,17 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from demo.contract import NUM_CLASSES, to_model_input
 from demo.fileio import atomic_path, write_json
 from train import data, history
 from train.augment import Augment, augment_batch
+from train.average import average
+from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
+from train.layout import AVERAGE, BEST, CONFIG, LAST, METRICS, RESTART, STATE
 from train.model import build_model
-
-RESTART = "restart"          # the warm-restart cycles' run folders (restart, restart2, ...), inside the main one
-AVERAGE = "average"          # their weights averaged: the recipe's final model
-BEST = "best.weights.h5"     # the best validation epoch's weights (raw or EMA): what export reads
-LAST = "last.keras"          # model + optimizer after the last finished epoch: what --resume reads
-STATE = "state.json"         # epoch, best-so-far, history, plateau/early-stop counters
 
 
 def resolve_precision(name):
@@ -29,6 +25,10 @@ def resolve_precision(name):
         name = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
     keras.mixed_precision.set_global_policy(name)
     return name
+
+
+class TrainError(Exception):
+    """A run that cannot go on or has nothing to show; one sentence for people (the CLI prints it)."""
 
 
 MULTIWORKER_BROKEN = (
@@ -173,17 +173,6 @@ def load_data(cfg):
     return (x_train, y_train), (x_test, y_test)
 
 
-def evaluate(model, x, y, batch_size=500):
-    """Accuracy, per-digit accuracy and confusion matrix (rows: true digit, columns: predicted)."""
-    probs = model.predict(x, batch_size=batch_size, verbose=0)
-    pred = probs.argmax(1)
-    cm = np.zeros((NUM_CLASSES, NUM_CLASSES), dtype=int)
-    np.add.at(cm, (y.astype(int), pred), 1)
-    per_digit = (np.diag(cm) / np.maximum(cm.sum(1), 1)).round(5).tolist()
-    return dict(accuracy=round(float((pred == y).mean()), 5), per_digit=per_digit, confusion=cm.tolist(),
-                errors=int((pred != y).sum()), count=int(len(y)))
-
-
 def restore_or_build(cfg, out, steps, x_calib):
     """--resume: the last finished epoch's model, optimizer (schedule position, EMA) and counters.
     Otherwise a fresh model and state."""
@@ -239,7 +228,7 @@ def run(cfg):
     out.mkdir(parents=True, exist_ok=True)    # after the data loaded: a wrong --data leaves no empty run folder
     with strategy.scope():
         model, state = restore_or_build(cfg, out, steps, x_tr[:1000])
-    write_json(out / "config.json", {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
+    write_json(out / CONFIG, {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
 
     started = time.time()
     if state["epoch"] < cfg.epochs and not state.get("stopped"):
@@ -251,10 +240,10 @@ def run(cfg):
                       callbacks=callbacks, verbose=cfg.verbose, shuffle=False)  # tf.data shuffles
         except ValueError as e:
             if "PerReplica" in str(e) and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-                raise SystemExit(MULTIWORKER_BROKEN) from None
+                raise TrainError(MULTIWORKER_BROKEN) from None
             raise
     if not (out / BEST).exists():
-        raise SystemExit(f"No epoch finished in {out}, so there is no model to evaluate; train for at least one epoch.")
+        raise TrainError(f"No epoch finished in {out}, so there is no model to evaluate; train for at least one epoch.")
 
     model.load_weights(out / BEST)
     test = evaluate(model, x_test, y_test)
@@ -267,7 +256,7 @@ def run(cfg):
         train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
         finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
-    write_json(out / "metrics.json", metrics)
+    write_json(out / METRICS, metrics)
     print(f"Best epoch {state['best_epoch']} (val_accuracy {state['best_val_accuracy']:.4f}); "
           f"test accuracy {test['accuracy']:.4%} ({test['errors']} errors in {test['count']})")
     return metrics
@@ -301,7 +290,6 @@ def run_recipe(cfg):
         last, init = run(restart), folder / BEST
     if last["stopped"].startswith("time budget") or cfg.no_average or len(cycles) < 2:
         return last
-    from train.average import average
 
     (x_train, y_train), (x_test, y_test) = load_data(cfg)
     out = Path(cfg.out) / AVERAGE
