@@ -3,7 +3,8 @@
 Real MNIST test digits (or, with `--split val`, the validation digits held out of training, for
 choosing between models without looking at the test set) are redrawn the way people draw on an
 800x800 canvas (digit height 25-80% of the canvas, anywhere on it, strokes from a fine pen to a fat
-brush, tilted up to 12 degrees, black or coloured ink) and sent, as the Sketchpad's value, through the app's own preprocessing and model.
+brush, tilted up to 12 degrees, black or coloured ink) and sent, as the Sketchpad's value, through the app's own
+preprocessing and model.
 The naive pipeline most demos use (whole canvas -> greyscale -> invert -> 28x28) runs beside it.
 """
 import argparse
@@ -40,7 +41,8 @@ def skeleton(mask):
         changed = False
         for step in (0, 1):
             c = m[1:-1, 1:-1]
-            ring = [m[:-2, 1:-1], m[:-2, 2:], m[1:-1, 2:], m[2:, 2:], m[2:, 1:-1], m[2:, :-2], m[1:-1, :-2], m[:-2, :-2]]
+            ring = [m[:-2, 1:-1], m[:-2, 2:], m[1:-1, 2:], m[2:, 2:],
+                    m[2:, 1:-1], m[2:, :-2], m[1:-1, :-2], m[:-2, :-2]]
             p2, _, p4, _, p6, _, p8, _ = ring
             neighbours = sum(ring)
             crossings = sum((ring[i] == 0) & (ring[(i + 1) % 8] == 1) for i in range(8))
@@ -155,12 +157,16 @@ def main(argv=None):
 
     rows = [("**all**", len(y), f"**{hit_ours.mean():.2%}**", f"{hit_base.mean():.2%}")]
     for key in ("size", "stroke", "tilt", "ink", "value"):
-        for level in sorted({c[key] for c in conditions}, key=lambda v: (list(STROKES).index(v) if v in STROKES else 0, v)):
+        order = lambda v: (list(STROKES).index(v) if v in STROKES else 0, v)  # noqa: E731
+        for level in sorted({c[key] for c in conditions}, key=order):
             sel = np.array([c[key] == level for c in conditions])
-            rows.append((f"{key}: {level}", int(sel.sum()), f"{hit_ours[sel].mean():.2%}", f"{hit_base[sel].mean():.2%}"))
-    flags = f"--n {args.n}" + (f" --seed {args.seed}" if args.seed else "") + (" --split val" if args.split == "val" else "")
+            rows.append((f"{key}: {level}", int(sel.sum()), f"{hit_ours[sel].mean():.2%}",
+                         f"{hit_base[sel].mean():.2%}"))
+    flags = f"--n {args.n}" + (f" --seed {args.seed}" if args.seed else "")
+    flags += " --split val" if args.split == "val" else ""
     body = (f"`python -m bench.canvas_robustness {flags}` with `{clf.path.name}` on {machine()}: "
-            f"{args.n} MNIST {args.split} digits redrawn on an {CANVAS}x{CANVAS} Sketchpad ({synth:.0f} s to synthesise "
+            f"{args.n} MNIST {args.split} digits redrawn on an {CANVAS}x{CANVAS} Sketchpad "
+            f"({synth:.0f} s to synthesise "
             f"and preprocess; {refused} answered with a message, counted as misses). Accuracy through the app's "
             "preprocessing vs the naive whole-canvas resize:\n\n"
             + table(["condition", "drawings", "app preprocessing", "naive resize"], rows))

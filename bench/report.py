@@ -7,6 +7,8 @@ import numpy as np
 
 from demo.fileio import write_text
 
+HEADER = ("# Benchmarks\n\nMeasured on this project's CI-class machine; each section is rewritten by the script "
+          "named in it.\n")
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 
@@ -23,7 +25,7 @@ def machine():
 
 def publish(section, body):
     """Replace (or append) `## section` in BENCHMARKS.md and print it."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else "# Benchmarks\n\nMeasured on this project's CI-class machine; each section is rewritten by the script named in it.\n"
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
     block = f"## {section}\n\n{body.strip()}\n"
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block

@@ -1,11 +1,11 @@
 """The ONNX model behind every entry point: one onnxruntime session, contract-checked, warmed up."""
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
 
+from demo.card import CardError, ModelCard
 from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, NUM_CLASSES, OUTPUT_NAME
 from demo.memory import release_freed_memory
 from demo.preprocess import prepare
@@ -35,7 +35,11 @@ class Classifier:
                              f"{HOW_TO_GET}.") from None
         self._check_contract()
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
-        self.labels = json.loads(self.metadata["labels"]) if "labels" in self.metadata else LABELS
+        try:
+            self.card = ModelCard.from_metadata(self.metadata)   # None for a model from another tool
+        except CardError as e:
+            raise ModelError(f"Model file {self.path}: {e}") from None
+        self.labels = self.card.labels if self.card else LABELS
         self.predict_batch(np.zeros((1, *INPUT_SHAPE), np.float32))  # warm-up: first call allocates
         release_freed_memory()
 

@@ -42,7 +42,8 @@ def ink_map(image):
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.dtype.kind not in "uifb":
-        raise BadImage(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} and dtype {a.dtype}.")
+        raise BadImage(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} "
+                       f"and dtype {a.dtype}.")
     floats_in_unit_range = a.dtype.kind == "f" and np.nanmax(a, initial=0) <= 1.0
     with np.errstate(over="ignore"):   # float64/int64 beyond float32 become inf, then 255
         a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)

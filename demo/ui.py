@@ -23,9 +23,8 @@ SEEN = "What the model sees (28x28)"
 TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
 
 
-def sidecar(classifier, key):
-    """history / metrics JSON that the export put beside the ONNX file (named in its metadata)."""
-    name = classifier.metadata.get(key)
+def sidecar(classifier, name):
+    """history / metrics JSON that the export put beside the ONNX file (named in its card)."""
     path = classifier.path.parent / name if name else None
     if path is None or not path.is_file():
         return None
@@ -45,27 +44,28 @@ def curves(history):
 
 
 def model_card(classifier, metrics):
-    meta = classifier.metadata
+    card = classifier.card
     size_mb = classifier.path.stat().st_size / 2**20
-    recipe = json.loads(meta["recipe"]) if meta.get("recipe") else {}
-    averaged = recipe.get("averaged")
-    try:
-        val = f"validation accuracy {float(meta['val_accuracy']):.2%}"
-    except (KeyError, ValueError):
-        val = "validation accuracy ?"
+    if card is None:
+        return (f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). It carries no model "
+                "card (it was not exported by `python -m export`), so its accuracy and recipe are unknown.")
+    recipe, averaged = card.recipe, card.averaged
+    val = f"validation accuracy {card.val_accuracy:.2%}" if card.val_accuracy is not None else "validation accuracy ?"
     chosen = (f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})" if averaged
-              else f"best of {meta.get('epochs', '?')} epochs chosen on a validation split "
-                   f"(epoch {meta.get('best_epoch', '?')}, {val})")
+              else f"best of {card.epochs or '?'} epochs chosen on a validation split "
+                   f"(epoch {card.best_epoch or '?'}, {val})")
     lines = [f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "
-             f"Test accuracy **{float(meta.get('test_accuracy', 'nan')):.2%}** on {meta.get('test_images', '?')} "
-             f"MNIST test digits; {chosen}."]
+             f"Test accuracy **{card.test_accuracy:.2%}** on {card.test_images} MNIST test digits; {chosen}."]
+    if card.quantization:
+        lines.append(f"**Quantized**: {card.quantization} (float32 model: {card.fp32_test_accuracy:.2%}).")
     if recipe:
         init = recipe.get("init")
         start = (f"an earlier model's weights (`{Path(init).name}`, a warm restart)" if init
                  else "ImageNet" if recipe.get("weights") == "imagenet" else "scratch")
         lines.append(
             f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
-            f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), batch {recipe.get('batch_size')}, "
+            f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), "
+            f"batch {recipe.get('batch_size')}, "
             f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
             f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"
             f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
@@ -75,7 +75,7 @@ def model_card(classifier, metrics):
         lines.append(f"**Weight averaging** (SWA over warm restarts): the weights at the end of each cycle "
                      f"(validation accuracy {each}) averaged into one model, its BatchNorm statistics measured "
                      f"again on {averaged['bn_images']:,} training digits. Same size and speed as one model.")
-    lines.append(f"**Input contract**: {meta.get('contract', '')}.")
+    lines.append(f"**Input contract**: {card.contract}.")
     test = (metrics or {}).get("test")
     if test:
         lines.append("| digit | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n"
@@ -155,8 +155,8 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
     def predict_image(value):
         return read_photo(value)[0]
 
-    history = sidecar(classifier, "history")
-    metrics = sidecar(classifier, "metrics")
+    history = sidecar(classifier, classifier.card and classifier.card.history)
+    metrics = sidecar(classifier, classifier.card and classifier.card.metrics)
     sweep = (max(1, keep_uploads // 5), keep_uploads)
     with gr.Blocks(title=TITLE, delete_cache=sweep) as app:
         gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box; the model reads it as you draw. "

@@ -29,7 +29,8 @@ def main(argv=None):
                                 formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     p.add_argument("--run", default="runs/resnet50v2", help="training run folder (holds best.weights.h5)")
     p.add_argument("--out", default=None,
-                   help=f"ONNX file to write (default: RUN/model.onnx; the shipped {DEFAULT_MODEL.name} only when named)")
+                   help=f"ONNX file to write (default: RUN/model.onnx; the shipped {DEFAULT_MODEL.name} only "
+                        "when named)")
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
     p.add_argument("--parity", type=int, default=256, help="test digits compared between ONNX and Keras")
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on this many test digits; 0 = all")

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from demo.card import ModelCard
 from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, OUTPUT_NAME, to_model_input
 from demo.fileio import write_json
 from export.graph import optimize
@@ -73,11 +74,12 @@ def accuracy(sess, x, y):
     return float((run_onnx(sess, x).argmax(1) == y).mean())
 
 
-def set_metadata(proto, **props):
+def set_metadata(proto, card: ModelCard):
+    """The model card into the ONNX file's metadata (replacing what was there)."""
     del proto.metadata_props[:]
-    for k, v in props.items():
+    for k, v in card.to_metadata().items():
         entry = proto.metadata_props.add()
-        entry.key, entry.value = k, v if isinstance(v, str) else json.dumps(v)
+        entry.key, entry.value = k, v
 
 
 def export(run_dir, dest, x_test, y_test, parity_count=256):
@@ -100,17 +102,18 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
     config = json.loads((run_dir / CONFIG).read_text()) if (run_dir / CONFIG).exists() else {}
     stem = dest.name.removesuffix(".onnx")
     history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"
-    set_metadata(
-        proto, labels=LABELS, contract=DESCRIPTION, test_accuracy=f"{test_acc:.5f}", test_images=str(len(x)),
-        epochs=str(metrics.get("epochs_run", "")), best_epoch=str(metrics.get("best_epoch", "")),
-        val_accuracy=str(metrics.get("val_accuracy", "")), history=history_name, metrics=metrics_name,
-        recipe=config, exported=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits",
-    )
+    set_metadata(proto, ModelCard(
+        contract=DESCRIPTION, labels=LABELS, test_accuracy=round(test_acc, 5), test_images=len(x),
+        val_accuracy=metrics.get("val_accuracy"), epochs=metrics.get("epochs_run"),
+        best_epoch=str(metrics.get("best_epoch", "")), recipe=config,
+        history=history_name if history else None, metrics=metrics_name,
+        exported=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits"))
     proto.producer_name = "mnist-resnet50v2 export (tf2onnx)"
     if history:
         write_json(dest.parent / history_name, history)
-    write_json(dest.parent / metrics_name, {**metrics, "onnx_test_accuracy": test_acc, "recipe": config,
-                                            "parity": {"max_abs_diff": max_diff, "argmax_agreement": agree, "digits": n}})
+    parity_figures = {"max_abs_diff": max_diff, "argmax_agreement": agree, "digits": n}
+    write_json(dest.parent / metrics_name,
+               {**metrics, "onnx_test_accuracy": test_acc, "recipe": config, "parity": parity_figures})
     save(proto, dest)
     return dict(path=str(dest), test_accuracy=test_acc, max_abs_diff=max_diff, size_mb=dest.stat().st_size / 2**20)

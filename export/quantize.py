@@ -4,6 +4,7 @@ Calibration uses training digits prepared exactly as served (the contract's padd
 Only Conv and MatMul/Gemm weights and inputs are quantized: quantizing the pre-activation
 BatchNorm Mul/Add chains and the softmax is what sends a naive ResNet50V2 QDQ model to chance.
 """
+import dataclasses
 import tempfile
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import onnx
 from onnxruntime.quantization import CalibrationDataReader, CalibrationMethod, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
+from demo.card import ModelCard
 from demo.contract import INPUT_NAME
 from export.onnx_export import accuracy, set_metadata
 from export.onnx_io import save, session
@@ -44,10 +46,12 @@ def quantize(fp32_path, dest, x_calib, x_test, y_test, method="percentile"):
     fp32 = onnx.load(str(fp32_path), load_external_data=False)
     int8_acc = accuracy(session(proto), x_test, y_test)
     fp32_acc = accuracy(session(fp32_path), x_test, y_test)
-    meta = {p.key: p.value for p in fp32.metadata_props}
-    meta.update(test_accuracy=f"{int8_acc:.5f}", fp32_test_accuracy=f"{fp32_acc:.5f}",
-                quantization=f"int8 static QDQ per-channel, Conv/MatMul only, {method} calibration on "
-                             f"{len(x_calib)} training digits")
-    set_metadata(proto, **meta)
+    card = ModelCard.from_metadata({p.key: p.value for p in fp32.metadata_props})
+    if card is None:
+        raise ValueError(f"{fp32_path} carries no model card; export it with `python -m export` first.")
+    set_metadata(proto, dataclasses.replace(
+        card, test_accuracy=round(int8_acc, 5), fp32_test_accuracy=round(fp32_acc, 5),
+        quantization=f"int8 static QDQ per-channel, Conv/MatMul only, {method} calibration on "
+                     f"{len(x_calib)} training digits"))
     save(proto, dest)
     return int8_acc, fp32_acc

@@ -74,10 +74,12 @@ def test_upload_folder_is_swept(tmp_path, sample):
     folder = tmp_path / "uploads"
     with running_app("--keep-uploads", 3, env={"GRADIO_TEMP_DIR": str(folder)}) as (url, _), \
             httpx.Client(timeout=60) as http:
+        before = {p for p in folder.rglob("*") if p.is_file()}       # the page's examples, kept
         for i in range(10):
             value = as_upload(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)), tmp_path, str(i))
             assert rest_predict(http, url, value)["label"] == str(sample["y_test"][i])
-        uploaded = [p for p in folder.rglob("*") if p.is_file()]
+        uploaded = [p for p in folder.rglob("*") if p.is_file() and p not in before]
         assert len(uploaded) >= 30          # 3 PNGs a drawing
         time.sleep(6)
         assert [p for p in folder.rglob("*") if p.is_file() and p in uploaded] == []
+        assert before <= {p for p in folder.rglob("*") if p.is_file()}

@@ -86,5 +86,4 @@ def test_the_average_is_measured_on_its_sources_own_validation_split(tmp_path):
     assert split_of([tmp_path / "x.weights.h5"], val_size=200) == (200, 42)
     with pytest.raises(InitError, match="different validation splits"):
         split_of(runs)
-    with pytest.raises(InitError, match="differ from the split"):
-        split_of(runs[:2], val_size=5000)
+    assert split_of(runs[:2], val_size=5000) == (5000, 7)          # said out loud: another data file, say

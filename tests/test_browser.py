@@ -75,7 +75,8 @@ def test_drawn_digit_is_read(page, digit):
         " return el && el.innerText.trim() === d; }", arg=digit, timeout=30_000)
     assert label.inner_text().strip() == digit
     # the preview of the model's input shows this drawing (a new image, loaded), not the last one
-    page.wait_for_function(f"(before) => {{ const src = ({SEEN_SRC})(); const img = document.querySelector('#seen img');"
+    page.wait_for_function(f"(before) => {{ const src = ({SEEN_SRC})();"
+                           " const img = document.querySelector('#seen img');"
                            " return src && src !== before && img.complete && img.naturalWidth > 0; }",
                            arg=before, timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)

@@ -41,8 +41,10 @@ def tiny_model(path, input_name="image", shape=(None, 32, 32, 1), output_name="p
     inp = helper.make_tensor_value_info(input_name, TensorProto.FLOAT, list(shape))
     out = helper.make_tensor_value_info(output_name, TensorProto.FLOAT, [None, 10])
     node = helper.make_node("Flatten", [input_name], ["flat"])
-    w = helper.make_tensor("w", TensorProto.FLOAT, [int(np.prod(shape[1:])), 10], np.zeros(int(np.prod(shape[1:])) * 10))
-    nodes = [node, helper.make_node("MatMul", ["flat", "w"], ["logits"]), helper.make_node("Softmax", ["logits"], [output_name])]
+    features = int(np.prod(shape[1:]))
+    w = helper.make_tensor("w", TensorProto.FLOAT, [features, 10], np.zeros(features * 10))
+    nodes = [node, helper.make_node("MatMul", ["flat", "w"], ["logits"]),
+             helper.make_node("Softmax", ["logits"], [output_name])]
     graph = helper.make_graph(nodes, "tiny", [inp], [out], initializer=[w])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     return path

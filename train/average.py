@@ -47,18 +47,17 @@ def source_split(src):
 
 def split_of(sources, val_size=None, seed=None):
     """The validation split to measure the average on: the one its sources were trained with, so no
-    training digit is counted as validation. `val_size`/`seed` are for sources that do not say."""
+    training digit is counted as validation. `val_size`/`seed`, when given, win (another data file, say)."""
     known = {split for split in map(source_split, sources) if split}
-    if len(known) > 1:
+    if len(known) > 1 and (val_size is None or seed is None):
         raise InitError(f"The sources were trained on different validation splits (val_size, seed: "
-                        f"{sorted(known)}); average cycles of one training run.")
-    if known:
-        split = known.pop()
-        if (val_size is not None and val_size != split[0]) or (seed is not None and seed != split[1]):
-            raise InitError(f"--val-size/--seed ({val_size}, {seed}) differ from the split the sources were "
-                            f"trained with {split}; leave them out.")
-        return split
-    return (Config.val_size if val_size is None else val_size, Config.seed if seed is None else seed)
+                        f"{sorted(known)}); average cycles of one training run, or give --val-size and --seed.")
+    recorded = len(known) == 1
+    theirs = next(iter(known)) if recorded else (Config.val_size, Config.seed)
+    split = (theirs[0] if val_size is None else val_size, theirs[1] if seed is None else seed)
+    if recorded and split != theirs:
+        print(f"note: measuring on val_size {split[0]}, seed {split[1]}; the sources were trained with {theirs}")
+    return split
 
 
 def remeasure_batchnorm(model, images, batch=500):

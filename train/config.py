@@ -26,7 +26,8 @@ class Config:
         "help": "keep the last restart cycle instead of averaging the restart cycles' weights (SWA) into OUT/average"})
     warmup_epochs: float = field(default=1.0, metadata={"help": "linear warm-up (cosine only)"})
     label_smoothing: float = field(default=0.05, metadata={"help": "label smoothing"})
-    ema: float = field(default=0.0, metadata={"help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"})
+    ema: float = field(default=0.0, metadata={
+        "help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"})
     rotation: float = field(default=10.0, metadata={"help": "augmentation: max rotation, degrees"})
     zoom: float = field(default=0.10, metadata={"help": "augmentation: max zoom in/out, independent in x and y"})
     shift: float = field(default=0.10, metadata={"help": "augmentation: max translation, fraction of the side"})

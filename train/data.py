@@ -89,7 +89,8 @@ def load(path=None):
     except DataError:
         raise
     except Exception as e:  # zip/npy errors, pickled arrays, truncated files
-        raise DataError(f"{path} could not be read as an .npz file ({e}); replace it with a good copy of mnist.npz.") from None
+        raise DataError(f"{path} could not be read as an .npz file ({e}); replace it with a good copy of "
+                        "mnist.npz.") from None
     for key, (shape, dtype) in EXPECTED.items():
         a = arrays[key]
         if a.shape[1:] != shape or a.dtype != dtype or len(a) == 0:

@@ -14,44 +14,15 @@ from demo.fileio import atomic_path, write_json
 from train import data, history
 from train.augment import Augment, augment_batch
 from train.average import average
+from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
 from train.layout import AVERAGE, BEST, CONFIG, LAST, METRICS, RESTART, STATE
 from train.model import build_model
 
 
-def resolve_precision(name):
-    if name == "auto":
-        name = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
-    keras.mixed_precision.set_global_policy(name)
-    return name
-
-
 class TrainError(Exception):
     """A run that cannot go on or has nothing to show; one sentence for people (the CLI prints it)."""
-
-
-MULTIWORKER_BROKEN = (
-    "Multi-worker training fails in Keras 3 with TensorFlow's MultiWorkerMirroredStrategy (model.fit cannot "
-    "take its PerReplica batches; open upstream: keras-team/keras#20585). Train on one machine instead "
-    "(--strategy mirrored uses all its GPUs), or see the README for the alternatives.")
-
-
-def make_strategy(name, cpu_replicas=0):
-    """auto: MirroredStrategy on 2+ GPUs, else the default (one device). `cpu_replicas` splits the
-    CPU into logical devices so mirrored training can be tried without GPUs."""
-    if name == "multiworker":   # before anything touches the TF context: collectives are set up at start
-        return tf.distribute.MultiWorkerMirroredStrategy()
-    if cpu_replicas > 1:
-        cpu = tf.config.list_physical_devices("CPU")[0]
-        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
-    gpus = tf.config.list_logical_devices("GPU")
-    if name == "auto":
-        name = "mirrored" if len(gpus) > 1 else "none"
-    if name == "mirrored":
-        devices = [d.name for d in (gpus or tf.config.list_logical_devices("CPU"))]
-        return tf.distribute.MirroredStrategy(devices)
-    return tf.distribute.get_strategy()
 
 
 def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
@@ -131,14 +102,17 @@ class RunState(keras.callbacks.Callback):
             new = max(current_lr(self.model.optimizer) * 0.2, 1e-6)
             self.model.optimizer.learning_rate.assign(new)
             s["plateau_wait"] = 0
-            print(f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, learning rate -> {new:.2e}")
+            print(f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, "
+                  f"learning rate -> {new:.2e}")
         s["lr"] = current_lr(self.model.optimizer)
         patience = cfg.patience if cfg.patience >= 0 else (5 if cfg.schedule == "plateau" else 0)
         if patience and s["wait"] >= patience:
             s["stopped"] = f"early stopping: no val_loss improvement for {patience} epochs"
         elapsed = time.time() - self.started
-        if cfg.time_budget and epoch + 1 < cfg.epochs and elapsed + seconds > cfg.time_budget * 60:   # a pause: --resume continues
-            s["paused"] = f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, next epoch would overrun"
+        overrun = elapsed + seconds > cfg.time_budget * 60
+        if cfg.time_budget and epoch + 1 < cfg.epochs and overrun:   # a pause: --resume continues
+            s["paused"] = (f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, "
+                           "next epoch would overrun")
         if s.get("stopped") or s.get("paused"):
             print(f"\nStopping after epoch {epoch + 1}: {s.get('stopped') or s['paused']}")
             self.model.stop_training = True
@@ -252,7 +226,8 @@ def run(cfg):
         val_accuracy=round(state["best_val_accuracy"], 5), best_weights=state.get("best_weights", "ema"),
         epochs_run=state["epoch"],
         stopped=state.get("stopped") or state.get("paused") or "finished all epochs",
-        train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas, seconds_this_session=round(time.time() - started, 1),
+        train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas,
+        seconds_this_session=round(time.time() - started, 1),
         train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
         finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
@@ -266,7 +241,8 @@ def restart_cycles(cfg):
     """[(folder, epochs, peak lr)] of the warm restarts; the last learning rate repeats."""
     epochs = [e for e in cfg.restart_epochs if e > 0]
     lrs = list(cfg.restart_lr) + [cfg.restart_lr[-1]] * len(epochs)
-    return [(Path(cfg.out) / (RESTART + (str(i + 1) if i else "")), e, lr) for i, (e, lr) in enumerate(zip(epochs, lrs))]
+    folders = [Path(cfg.out) / (RESTART + (str(i + 1) if i else "")) for i in range(len(epochs))]
+    return list(zip(folders, epochs, lrs))
 
 
 def run_recipe(cfg):

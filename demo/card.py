@@ -1,0 +1,89 @@
+"""The model card, defined once: every metadata key an export carries, written by export, quantize and
+average (through export), read by the classifier and the UI. ONNX metadata is string to string;
+this dataclass is the one place that knows each key's type."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+
+# The recipe fields (train.config.Config) the card shows; tests/test_card.py checks each still exists.
+RECIPE_SHOWN = (
+    "init",
+    "weights",
+    "optimizer",
+    "lr",
+    "schedule",
+    "batch_size",
+    "label_smoothing",
+    "ema",
+    "rotation",
+    "zoom",
+    "shift",
+    "stroke",
+    "precision_used",
+    "seed",
+    "val_size",
+    "averaged",
+)
+
+
+class CardError(ValueError):
+    """A model whose metadata claims to be a card but lacks fields; names what is missing."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    contract: str  # demo.contract.DESCRIPTION at export time
+    labels: list[str]
+    test_accuracy: float
+    test_images: int
+    val_accuracy: float | None
+    epochs: int | None  # epochs behind the weights (all cycles for an average)
+    best_epoch: str  # "7", or "average of 3 cycle ends"
+    recipe: dict  # train.config.Config as a dict, plus "averaged" for an average
+    history: str | None  # sidecar file names, beside the ONNX file
+    metrics: str | None
+    exported: str  # ISO time
+    parity: str  # ONNX vs Keras on test digits
+    fp32_test_accuracy: float | None = None  # int8 models only
+    quantization: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)  # keys this version does not know
+
+    def to_metadata(self) -> dict[str, str]:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.name == "extra":
+                out.update(value)
+            elif value is not None:
+                out[f.name] = value if isinstance(value, str) else json.dumps(value)
+        return out
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, str]) -> ModelCard | None:
+        """None for a model with no card at all (another tool's export); CardError for half a card."""
+        if "contract" not in meta:
+            return None
+        known = {f.name: f for f in dataclasses.fields(cls) if f.name != "extra"}
+        required = [n for n, f in known.items() if f.default is dataclasses.MISSING]
+        missing = [n for n in required if n not in meta]
+        if missing:
+            raise CardError(f"the model's card lacks {', '.join(missing)}; export it again with `python -m export`.")
+        values = {n: _parse(n, meta[n]) for n in known if n in meta}
+        return cls(**values, extra={k: v for k, v in meta.items() if k not in known})
+
+    @property
+    def averaged(self) -> dict | None:
+        return self.recipe.get("averaged")
+
+
+def _parse(name: str, text: str):
+    if name in ("contract", "best_epoch", "history", "metrics", "exported", "parity", "quantization"):
+        return text or None if name in ("history", "metrics") else text
+    if name in ("labels", "recipe"):
+        return json.loads(text or "null") or ([] if name == "labels" else {})
+    if name in ("test_images", "epochs"):
+        return int(text) if text else None
+    return float(text) if text else None  # accuracies

@@ -1,0 +1,45 @@
+"""The model card: one typed definition of every metadata key, read back from the shipped model, and
+the recipe fields the page shows still exist in the trainer's Config."""
+
+import dataclasses
+import re
+
+import onnx
+import pytest
+
+from demo.card import RECIPE_SHOWN, CardError, ModelCard
+from tests.conftest import ROOT, SHIPPED
+from train.config import Config
+
+ADDED_BY_TRAINING = {"precision_used", "replicas", "averaged"}  # written beside the Config in config.json
+
+
+def shipped_metadata():
+    return {p.key: p.value for p in onnx.load(str(SHIPPED), load_external_data=False).metadata_props}
+
+
+def test_shipped_model_has_a_whole_card():
+    card = ModelCard.from_metadata(shipped_metadata())
+    assert card.labels == [str(d) for d in range(10)] and card.test_images == 10_000
+    assert 0.99 < card.test_accuracy < 1 and 0.99 < card.val_accuracy < 1 and card.epochs > 24
+    assert card.history and (SHIPPED.parent / card.history).is_file()
+    assert card.metrics and (SHIPPED.parent / card.metrics).is_file()
+    assert len(card.averaged["sources"]) == 3 and card.recipe["val_size"] == 5000
+    assert card.extra == {}  # every key the export wrote is a field of the card
+    assert ModelCard.from_metadata(card.to_metadata()) == card
+
+
+def test_a_missing_field_fails_loudly_and_a_foreign_model_has_no_card():
+    meta = shipped_metadata()
+    for field in ("test_accuracy", "recipe", "labels"):
+        with pytest.raises(CardError, match=field):
+            ModelCard.from_metadata({k: v for k, v in meta.items() if k != field})
+    assert ModelCard.from_metadata({"producer": "someone else"}) is None
+
+
+def test_recipe_fields_the_page_shows_exist_in_the_trainer():
+    config = {f.name for f in dataclasses.fields(Config)}
+    assert set(RECIPE_SHOWN) - ADDED_BY_TRAINING <= config
+    used = set(re.findall(r"recipe\.get\('(\w+)'\)|recipe\.get\(\"(\w+)\"\)", (ROOT / "demo" / "ui.py").read_text()))
+    assert {a or b for a, b in used} <= set(RECIPE_SHOWN)
+    assert len(used) >= 10
