@@ -1,4 +1,6 @@
 """The ONNX model behind every entry point: one onnxruntime session, contract-checked, warmed up."""
+from __future__ import annotations
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +24,7 @@ class ModelError(Exception):
 class Classifier:
     """Load once, share across requests: onnxruntime's `run` is thread-safe."""
 
-    def __init__(self, path=DEFAULT_MODEL, threads=0):
+    def __init__(self, path: str | Path = DEFAULT_MODEL, threads: int = 0):
         self.path = Path(path)
         if not self.path.is_file():
             raise ModelError(f"Model file {self.path} does not exist; {HOW_TO_GET}.")
@@ -43,7 +45,7 @@ class Classifier:
         self.predict_batch(np.zeros((1, *INPUT_SHAPE), np.float32))  # warm-up: first call allocates
         release_freed_memory()
 
-    def _check_contract(self):
+    def _check_contract(self) -> None:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         problems = []
         if len(inputs) != 1 or inputs[0].name != INPUT_NAME or inputs[0].type != "tensor(float)" \
@@ -58,25 +60,20 @@ class Classifier:
             raise ModelError(f"Model file {self.path} does not follow the digit model contract "
                              f"({'; '.join(problems)}); {HOW_TO_GET}.")
 
-    def predict_batch(self, x):
+    def predict_batch(self, x: np.ndarray) -> np.ndarray:
         """Contract input [N, 32, 32, 1] float32 -> probabilities [N, 10]."""
         x = np.ascontiguousarray(x, dtype=np.float32)
         return self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
 
-    def classify(self, value, k=3):
-        """Sketchpad value / image / array -> ({label: confidence} best first, the 28x28 digit seen):
-        the shape Gradio's Label takes."""
-        pred = self.predict(value, k)
-        return {self.labels[d]: p for d, p in pred.top}, pred.seen
-
-    def predict(self, images, k=3):
+    def predict(self, images, k: int = 3) -> Prediction | list[Prediction]:
         """One image (path, PIL image, array, Sketchpad value) -> Prediction; a list -> list of
         Predictions from a single onnxruntime call. Unusable inputs raise EmptyDrawing/BadImage."""
         single = not isinstance(images, (list, tuple))
         out = self.predict_prepared([prepare(im) for im in ([images] if single else images)], k)
         return out[0] if single else out
 
-    def predict_prepared(self, prepared, k=3, batch=256):
+    def predict_prepared(self, prepared: list[tuple[np.ndarray, np.ndarray]], k: int = 3,
+                         batch: int = 256) -> list[Prediction]:
         """[(model input, seen digit), ...] from `prepare` -> Predictions, `batch` images per run."""
         out = []
         for start in range(0, len(prepared), batch):
@@ -90,12 +87,12 @@ class Classifier:
 class Prediction:
     digit: int                      # the most likely digit
     confidence: float               # its probability
-    top: list                       # [(digit, probability), ...] best first, k long
+    top: list[tuple[int, float]]    # [(digit, probability), ...] best first, k long
     probabilities: np.ndarray       # all 10
     seen: np.ndarray                # the 28x28 digit the model was shown
 
     @classmethod
-    def from_probabilities(cls, probs, seen, k=3):
+    def from_probabilities(cls, probs: np.ndarray, seen: np.ndarray, k: int = 3) -> Prediction:
         order = np.argsort(probs)[::-1][:k]
         top = [(int(i), float(probs[i])) for i in order]
         return cls(top[0][0], top[0][1], top, probs, seen)

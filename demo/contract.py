@@ -26,7 +26,7 @@ DESCRIPTION = (
 )
 
 
-def to_model_input(digits):
+def to_model_input(digits: np.ndarray) -> np.ndarray:
     """MNIST-geometry digits [N, 28, 28] (uint8 0..255 or float 0..1) -> float32 [N, 32, 32, 1]."""
     digits = np.asarray(digits)
     if digits.ndim == 2:

@@ -5,6 +5,8 @@ Every entry point (app, Python API, command line, benchmarks, tests) goes throug
 ink map -> crop to the ink -> longer side to 20 px, aspect kept -> centre of
 mass at the centre of 28x28 -> the contract's padding to 32x32.
 """
+from __future__ import annotations
+
 import numpy as np
 from PIL import Image, ImageFilter
 
@@ -33,7 +35,7 @@ class EmptyDrawing(ValueError):
     """Nothing to classify; the message is for the person at the canvas."""
 
 
-def ink_map(image):
+def ink_map(image) -> np.ndarray:
     """Any image -> float32 [H, W] in [0, 1], 1 = ink. Transparent backgrounds use alpha as ink;
     opaque ones go through `_opaque_ink`, so dark-on-light, light-on-dark and coloured ink all work."""
     a = as_array(image)
@@ -56,7 +58,7 @@ def ink_map(image):
     return _opaque_ink(a if a.ndim == 3 else a[..., None])
 
 
-def _opaque_ink(rgb):
+def _opaque_ink(rgb: np.ndarray) -> np.ndarray:
     """Photos and flattened drawings: decide which side is paper from the border, measure ink as
     darkness (or lightness) in the strongest channel, so coloured ink counts, then subtract a
     smooth local background so shadows and uneven lighting are not taken for ink."""
@@ -80,7 +82,7 @@ def _opaque_ink(rgb):
     return np.clip((v / top - NOISE_FLOOR) / (1 - NOISE_FLOOR), 0, 1).astype(np.float32)
 
 
-def sketch_ink(value):
+def sketch_ink(value) -> np.ndarray:
     """A Gradio Sketchpad/ImageEditor value -> ink map. Since Gradio 5.24 the composite is opaque
     white with dark strokes; the layers' alpha is the ink itself, so prefer it."""
     if value is None:
@@ -102,7 +104,7 @@ def sketch_ink(value):
     raise EmptyDrawing(EMPTY)
 
 
-def resize_longer(img, side):
+def resize_longer(img: np.ndarray, side: int) -> np.ndarray:
     """Longer side to `side` px, aspect kept; area-averaging when shrinking (no ringing), then
     rescaled so the strongest ink is 1 again: a thin stroke stays as dark as MNIST's pen."""
     h, w = img.shape
@@ -113,7 +115,7 @@ def resize_longer(img, side):
     return np.clip(out / max(float(out.max()), 1e-6), 0.0, 1.0)
 
 
-def stroke_width(ink):
+def stroke_width(ink: np.ndarray) -> float:
     """Mean stroke width in px: a stroke of length L and width w has area L*w and outline 2L."""
     mask = ink > 0.3
     inner = mask.copy()
@@ -125,7 +127,7 @@ def stroke_width(ink):
     return 2.0 * mask.sum() / max(int(outline), 1)
 
 
-def normalise_stroke(mid):
+def normalise_stroke(mid: np.ndarray) -> np.ndarray:
     """Bring the pen towards MNIST's, at 4x the final resolution so the change stays smooth.
     Strokes much thinner (a fine brush on a big canvas) are widened to it; strokes much fatter
     (a big brush on a small digit) are narrowed part of the way, which keeps loops open without
@@ -143,14 +145,14 @@ def normalise_stroke(mid):
     return mid
 
 
-def crop_to_ink(ink):
+def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     """The smallest box holding every pixel with at least INK_THRESHOLD of the strongest ink (1)."""
     keep = ink > INK_THRESHOLD
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def center_digit(ink):
+def center_digit(ink: np.ndarray) -> np.ndarray:
     """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass)."""
     ink = np.asarray(ink, dtype=np.float32)
     peak = float(ink.max(initial=0))
@@ -181,7 +183,7 @@ def center_digit(ink):
     return out
 
 
-def prepare(value):
+def prepare(value) -> tuple[np.ndarray, np.ndarray]:
     """Sketchpad value / image / array -> (model input float32 [1, 32, 32, 1], the 28x28 digit)."""
     digit = center_digit(sketch_ink(value))
     return to_model_input(digit), digit

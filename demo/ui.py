@@ -1,20 +1,13 @@
 """The Gradio app: a Draw tab, a Training curves tab and a model card, over one shared Classifier."""
-import base64
-import io
 import json
-import logging
 from pathlib import Path
 
 import gradio as gr
-import numpy as np
 import pandas as pd
-from PIL import Image
 
-from demo.components import SafeSketchpad, uploaded_path
-from demo.memory import release_freed_memory
-from demo.preprocess import BadImage, EmptyDrawing
+from demo.components import SafeSketchpad
+from demo.handlers import Reader
 
-log = logging.getLogger(__name__)
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 CANVAS = 400          # px; the stroke below is ~1/12 of it, like an MNIST pen on a 28 px digit
@@ -101,52 +94,11 @@ SELECT_BRUSH = """() => {
 }"""
 KEEP_UPLOADS = 300    # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
 PHOTO_WORKERS = 1     # photos decoded at once; see build_app
-UNSURE = 0.6          # below this top-1 confidence the app says it is not sure
-
-
-def seen_image(digit):
-    """The 28x28 digit the model reads, enlarged with hard pixels, as an inline PNG: the page's
-    answer is never written to disk, so drawing goes on even when the disk is full."""
-    big = np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
-    buf = io.BytesIO()
-    Image.fromarray(big).save(buf, format="PNG")
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return f'<img src="{src}" alt="the 28x28 digit the model reads" width="168" height="168">'
-
-
-def verdict(top):
-    (d1, p1), (d2, p2) = list(top.items())[:2]
-    if p1 < UNSURE:
-        return f"**Not sure: {d1} or {d2}?** ({p1:.0%} vs {p2:.0%}). Try a larger, clearer digit."
-    return f"**{d1}** ({p1:.1%})"
 
 
 def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
-    k = max(top_k, 2)
-
-    def read(value):
-        """(Label value, the model's view, a sentence). Never raises: people get a message."""
-        if isinstance(value, dict) and "unreadable" in value:
-            return value["unreadable"], None, value["unreadable"]
-        try:
-            top, digit = classifier.classify(value, k)
-        except (EmptyDrawing, BadImage) as e:
-            return str(e), None, str(e)
-        except Exception as e:  # a bug must not become an HTTP 500 for the person drawing
-            log.exception("could not read input")
-            msg = f"Could not read that input ({type(e).__name__}); clear the canvas and try again."
-            return msg, None, msg
-        return dict(list(top.items())[:top_k]), seen_image(digit), verdict(top)
-
-    def read_photo(value):
-        """Upload events run with preprocess=False (our decoder gives the sentences), so the file
-        record is checked here: only a regular file in Gradio's upload folder is opened."""
-        try:
-            return read(uploaded_path(value))
-        except BadImage as e:
-            return str(e), None, str(e)
-        finally:
-            release_freed_memory()  # a big photo's pages go back to the system, not to glibc's free lists
+    reader = Reader(classifier, top_k)
+    read, read_photo = reader.drawing, reader.photo
 
     def predict(value):
         """Label value only: what API clients of /predict get."""

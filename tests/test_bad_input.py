@@ -88,6 +88,7 @@ def test_any_array_gives_a_valid_input_or_a_clear_error(a):
     try:
         x, seen = prepare(a)
     except (EmptyDrawing, BadImage) as e:
-        assert str(e) and "Traceback" not in str(e)
+        msg = str(e)              # one sentence for a person: one line, a capital, a full stop, short
+        assert "\n" not in msg and msg[0].isupper() and msg.endswith(".") and len(msg) < 250, msg
         return
     assert valid(x) and np.isfinite(seen).all()

@@ -18,14 +18,15 @@ def test_shipped_model_classifies_real_test_digits(classifier, sample):
 
 
 def test_shipped_model_reads_real_digits_drawn_on_a_canvas(classifier, sample):
-    """Real digits as drawings: big, small, off-centre; through the Sketchpad value and `classify`."""
+    """Real digits as drawings: big, small, off-centre; through the Sketchpad value and `predict`."""
     placements = [(0.7, (0.5, 0.5)), (0.3, (0.25, 0.7)), (0.5, (0.7, 0.35))]
     hits = total = 0
     for i, (digit, label) in enumerate(zip(sample["x_test"][:60], sample["y_test"][:60])):
         height, center = placements[i % 3]
-        top, _ = classifier.classify(sketch_value(place_digit(digit, 400, height, center)), k=3)
-        assert len(top) == 3 and list(top.values()) == sorted(top.values(), reverse=True)
-        hits += next(iter(top)) == str(label)
+        pred = classifier.predict(sketch_value(place_digit(digit, 400, height, center)), k=3)
+        probs = [p for _, p in pred.top]
+        assert len(pred.top) == 3 and probs == sorted(probs, reverse=True) and pred.confidence == probs[0]
+        hits += pred.digit == label
         total += 1
     assert hits / total > 0.95, f"{hits}/{total}"
 

@@ -1,0 +1,55 @@
+"""The page's and the API's handlers, called in-process on real digits: every outcome is a Label
+value, a preview and a sentence; nothing raises, and photos are opened only from the upload folder."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from bench.drawing import place_digit, sketch_value
+from demo.classifier import Prediction
+from demo.components import NOT_UPLOADED
+from demo.handlers import UNSURE, Reader, verdict
+
+
+@pytest.fixture(scope="module")
+def reader(classifier):
+    return Reader(classifier, top_k=3)
+
+
+def test_a_drawn_digit_gets_its_label_preview_and_sentence(reader, sample):
+    for i in range(10):
+        label, preview, sentence = reader.drawing(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)))
+        truth = str(sample["y_test"][i])
+        assert next(iter(label)) == truth and len(label) == 3
+        assert preview.startswith('<img src="data:image/png;base64,')
+        assert sentence.startswith(f"**{truth}**") or sentence.startswith("**Not sure")
+
+
+def test_the_sentence_says_not_sure_below_the_threshold():
+    labels = [str(d) for d in range(10)]
+    sure = Prediction.from_probabilities(np.array([0.01] * 7 + [0.93, 0.0, 0.0]), None, k=3)
+    unsure = Prediction.from_probabilities(np.array([0.0] * 7 + [UNSURE - 0.01, 0.0, 0.41]), None, k=3)
+    assert verdict(sure, labels) == "**7** (93.0%)"
+    assert verdict(unsure, labels) == "**Not sure: 7 or 9?** (59% vs 41%). Try a larger, clearer digit."
+
+
+@pytest.mark.parametrize("value,words", [
+    (sketch_value(np.zeros((400, 400), np.float32)), "Draw a digit"),
+    ({"unreadable": "The drawing could not be read (x)."}, "could not be read"),
+    (np.array([["a"]]), "Expected a greyscale"),
+])
+def test_what_cannot_be_read_gets_a_sentence(reader, value, words):
+    label, preview, sentence = reader.drawing(value)
+    assert words in sentence and label == sentence and preview is None
+
+
+def test_photos_only_from_the_upload_folder(reader, sample, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
+    (tmp_path / "uploads").mkdir()
+    i = int(np.flatnonzero(sample["y_test"] == 4)[0])
+    photo = tmp_path / "uploads" / "four.png"
+    Image.fromarray(255 - sample["x_test"][i]).resize((300, 300)).save(photo)
+    assert next(iter(reader.photo({"path": str(photo)})[0])) == "4"
+    outside = tmp_path / "four.png"
+    Image.fromarray(255 - sample["x_test"][i]).save(outside)
+    for path in (str(outside), "/etc/passwd"):
+        assert reader.photo({"path": path}) == (NOT_UPLOADED, None, NOT_UPLOADED)
