@@ -96,6 +96,15 @@ KEEP_UPLOADS = 300    # s; uploads and outputs older than this leave the disk, s
 PHOTO_WORKERS = 1     # photos decoded at once; see build_app
 
 
+def result_column(top_k, seen_id=None):
+    """The answer beside an input, the same on every tab: (Label, the model's view, the sentence)."""
+    with gr.Column(scale=2):
+        label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
+        note = gr.Markdown()
+        seen = gr.HTML(label=SEEN, show_label=True, elem_id=seen_id)
+    return [label, seen, note]
+
+
 def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
     reader = Reader(classifier, top_k)
     read, read_photo = reader.drawing, reader.photo
@@ -123,20 +132,14 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
                         brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
                     )
                     button = gr.Button("Predict", variant="primary")
-                with gr.Column(scale=2):
-                    label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
-                    note = gr.Markdown()
-                    seen = gr.HTML(label=SEEN, show_label=True, elem_id="seen")
+                draw_out = result_column(top_k, seen_id="seen")
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
                     photo = gr.Image(label="A photo or scan of one digit", type="filepath", image_mode=None,
                                      sources=["upload", "clipboard", "webcam"], height=CANVAS)
                     upload_button = gr.Button("Predict", variant="primary")
-                with gr.Column(scale=2):
-                    photo_label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
-                    photo_note = gr.Markdown()
-                    photo_seen = gr.HTML(label=SEEN, show_label=True)
+                photo_out = result_column(top_k)
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -157,12 +160,11 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
         draw = dict(concurrency_id="draw", concurrency_limit=concurrency)
         photos = dict(concurrency_id="photo", concurrency_limit=PHOTO_WORKERS, preprocess=False)
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-        sketch.change(read, sketch, [label, seen, note], **live, **draw)
-        button.click(read, sketch, [label, seen, note], api_visibility="private", **draw)
-        photo_out = [photo_label, photo_seen, photo_note]
+        sketch.change(read, sketch, draw_out, **live, **draw)
+        button.click(read, sketch, draw_out, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
-        gr.Button(visible=False).click(predict, sketch, label, api_name="predict", **draw)
-        gr.Button(visible=False).click(predict_image, photo, photo_label, api_name="predict_image", **photos)
+        gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
+        gr.Button(visible=False).click(predict_image, photo, photo_out[0], api_name="predict_image", **photos)
     return app

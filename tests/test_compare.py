@@ -5,7 +5,8 @@ import pytest
 from PIL import Image
 
 from tests.conftest import ROOT, run_module
-from train.compare import HistoryError, load, series
+from train.compare import series
+from train.history import HistoryError, load
 
 SHIPPED_HISTORY = ROOT / "models" / "mnist-resnet50v2.history.json"
 

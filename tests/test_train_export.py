@@ -9,6 +9,7 @@ import numpy as np
 import onnx
 import pytest
 
+from demo.card import ModelCard
 from demo.classifier import Classifier
 from demo.contract import DESCRIPTION, INPUT_SHAPE, to_model_input
 from demo.ui import model_card
@@ -43,9 +44,10 @@ def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     first = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--time-budget", "0.01")
     assert first.returncode == 0, first.stderr[-3000:]
-    assert "time budget" in first.stdout, first.stdout[-2000:]     # stopped cleanly after epoch 1
-    killed = train_until_killed(out, "Epoch 2/3")
-    assert "Resuming" in killed and "after epoch 1" in killed
+    paused = json.loads((out / "state.json").read_text())
+    assert paused["epoch"] == 1 and paused["stop"] == "time budget", paused      # paused cleanly after epoch 1
+    train_until_killed(out, "Epoch 2/3")
+    assert json.loads((out / "state.json").read_text())["epoch"] == 1           # the kill lost epoch 2 only
     resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume",
                          "--restart-epochs", "1", "1")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
@@ -54,7 +56,6 @@ def run_dir(tmp_path_factory):
 
 def test_time_budget_pause_kill_and_resume_give_one_continuous_run(run_dir):
     out, first, resumed = run_dir
-    assert "Resuming" in resumed and "after epoch 1" in resumed      # the kill lost only epoch 2's progress
     assert not list(out.glob("*.tmp*")), "a killed run left a temp file"
     state = json.loads((out / "state.json").read_text())
     assert [h["epoch"] for h in state["history"]] == [1, 2, 3]
@@ -71,8 +72,6 @@ def test_time_budget_pause_kill_and_resume_give_one_continuous_run(run_dir):
 
 def test_each_warm_restart_starts_from_the_best_weights_before_it(run_dir):
     out, _, resumed = run_dir
-    assert "Warm restart: 1 more epochs from the best weights, peak lr 0.0004" in resumed
-    assert "Warm restart: 1 more epochs from the best weights, peak lr 0.0003" in resumed
     for folder, init, lr in (("restart", out, 4e-4), ("restart2", out / "restart", 3e-4)):
         config = json.loads((out / folder / "config.json").read_text())
         assert config["init"] == str(init / "best.weights.h5") and config["epochs"] == 1 and config["lr"] == lr
@@ -90,7 +89,6 @@ def test_the_recipe_ends_with_the_restart_cycles_weights_averaged(run_dir):
     from train.model import build_model
 
     out, _, resumed = run_dir
-    assert f"Averaging the weights of the 2 restart cycles into {out / 'average'}" in resumed
     averaged = json.loads((out / "average" / "config.json").read_text())["averaged"]
     assert averaged["sources"] == [str(out / "restart"), str(out / "restart2")]
     metrics = json.loads((out / "average" / "metrics.json").read_text())
@@ -112,11 +110,13 @@ def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
     result = run_module("-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE),
                         "--parity", "256")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "parity on 256 test digits" in result.stdout and "argmax agreement 100.00%" in result.stdout
+    parity = json.loads((out / "exported.metrics.json").read_text())["parity"]
+    assert parity["digits"] == 256 and parity["argmax_agreement"] == 1.0 and parity["max_abs_diff"] < 1e-4
     meta = {p.key: p.value for p in onnx.load(str(dest), load_external_data=False).metadata_props}
-    assert json.loads(meta["labels"]) == [str(d) for d in range(10)] and meta["contract"] == DESCRIPTION
-    assert 0.0 <= float(meta["test_accuracy"]) <= 1.0 and meta["history"] == "exported.history.json"
-    assert (out / "exported.history.json").exists() and (out / "exported.metrics.json").exists()
+    card = ModelCard.from_metadata(meta)             # every field of the card, typed
+    assert card.labels == [str(d) for d in range(10)] and card.contract == DESCRIPTION and card.extra == {}
+    assert 0.0 <= card.test_accuracy <= 1.0 and card.history == "exported.history.json" and card.epochs == 5
+    assert (out / "exported.history.json").exists() and card.recipe["val_size"] == 100
 
     clf = Classifier(dest)   # the app's loader accepts it
     probs = clf.predict_batch(to_model_input(sample["x_test"][:8]))
@@ -172,7 +172,6 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     result = run_module("-m", "train", *QUICK, "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path),
                         "--strategy", "mirrored", "--cpu-replicas", "2")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert "MirroredStrategy: 2 replicas, global batch 32, peak lr 0.004" in result.stdout
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["replicas"] == 2 and config["batch_size"] == 32
+    assert config["replicas"] == 2 and config["batch_size"] == 32 and config["lr"] == 0.004   # 2e-3 x 2
     assert json.loads((tmp_path / "metrics.json").read_text())["test"]["count"] == 100

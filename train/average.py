@@ -85,7 +85,11 @@ def chained_history(paths):
         path = path / HISTORY if path.is_dir() else path
         if not path.is_file():
             raise InitError(f"--history {path}: no such file; pass run folders or history.json files.")
-        for row in json.loads(path.read_text())["epochs"]:
+        try:
+            epochs = history.load(path)
+        except history.HistoryError as e:
+            raise InitError(f"--history {e}") from None
+        for row in epochs:
             rows.append({**row, "epoch": len(rows) + 1})
     return rows
 

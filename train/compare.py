@@ -3,31 +3,10 @@
 python -m train.compare models/mnist-resnet50v2.history.json runs/original --labels ours original --out cmp.png
 """
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from train.history import pyplot, save_figure
-
-
-class HistoryError(ValueError):
-    """A path that is not a run's history, said in one sentence."""
-
-
-def load(path):
-    """A run folder or its history.json -> the list of epochs."""
-    path = Path(path)
-    file = path / "history.json" if path.is_dir() else path
-    if not file.is_file():
-        raise HistoryError(f"No training history at {path}: pass a run folder or its history.json.")
-    try:
-        epochs = json.loads(file.read_text())["epochs"]
-        [(e["epoch"], e["val_accuracy"], e["seconds"]) for e in epochs]
-    except (ValueError, KeyError, TypeError):
-        raise HistoryError(f"{file} is not a history.json written by `python -m train`.") from None
-    if not epochs:
-        raise HistoryError(f"{file} holds no finished epoch yet; compare it once one epoch is done.")
-    return epochs
+from train.history import HistoryError, load, pyplot, save_figure
 
 
 def series(epochs):

@@ -2,7 +2,6 @@
 import dataclasses
 import datetime
 import json
-import math
 import time
 from pathlib import Path
 
@@ -11,14 +10,14 @@ import tensorflow as tf
 
 from demo.contract import NUM_CLASSES, to_model_input
 from demo.fileio import atomic_path, write_json
-from train import data, history
+from train import data, history, policy
 from train.augment import Augment, augment_batch
-from train.average import average
 from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
-from train.layout import AVERAGE, BEST, CONFIG, LAST, METRICS, RESTART, STATE
+from train.layout import BEST, CONFIG, LAST, METRICS, STATE
 from train.model import build_model
+from train.policy import RunState, StopReason
 
 
 class TrainError(Exception):
@@ -60,7 +59,7 @@ def current_lr(optimizer):
     return float(keras.ops.convert_to_numpy(lr))
 
 
-class RunState(keras.callbacks.Callback):
+class EpochEnd(keras.callbacks.Callback):
     """Everything a killed run needs to continue, written atomically at each epoch end:
     the last model with optimizer (raw weights), the best weights (EMA or raw, whichever validates
     better), the counters."""
@@ -79,48 +78,36 @@ class RunState(keras.callbacks.Callback):
         seconds = time.time() - self.epoch_started
         row = {"epoch": epoch + 1, "learning_rate": current_lr(self.model.optimizer), "seconds": round(seconds, 1)}
         row.update({k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
-        s["history"].append(row)
-        s["epoch"] = epoch + 1
+        s.history.append(row)
+        s.epoch = epoch + 1
 
-        candidates = [(row["val_accuracy"], -row["val_loss"], "ema" if cfg.ema else "raw")]
+        candidates = [(row["val_accuracy"], row["val_loss"], "ema" if cfg.ema else "raw")]
         if cfg.ema:
             # Keras averages only trainable weights; BatchNorm statistics follow the raw ones, so early
             # in a run the EMA model can validate far worse. Both are candidates, chosen on validation.
             raw = self.model.evaluate(self.val_ds, verbose=0, return_dict=True)
             row.update(val_loss_raw=float(raw["loss"]), val_accuracy_raw=float(raw["accuracy"]))
-            candidates.append((row["val_accuracy_raw"], -row["val_loss_raw"], "raw"))
-        acc, neg_loss, kind = max(candidates)
-        if (acc, neg_loss) > (s["best_val_accuracy"], -s["best_val_loss_at_best"]):
-            s.update(best_epoch=epoch + 1, best_val_accuracy=acc, best_val_loss_at_best=-neg_loss, best_weights=kind)
+            candidates.append((row["val_accuracy_raw"], row["val_loss_raw"], "raw"))
+        if kind := policy.update_best(s, epoch + 1, candidates):
             self.save_best(ema=kind == "ema")
-        if row["val_loss"] < s["min_val_loss"]:
-            s["min_val_loss"], s["wait"], s["plateau_wait"] = row["val_loss"], 0, 0
-        else:
-            s["wait"] += 1
-            s["plateau_wait"] += 1
-        if cfg.schedule == "plateau" and s["plateau_wait"] >= cfg.plateau_patience:
-            new = max(current_lr(self.model.optimizer) * 0.2, 1e-6)
+        policy.update_patience(s, row["val_loss"])
+        if new := policy.plateau_cut(s, cfg.schedule, cfg.plateau_patience, current_lr(self.model.optimizer)):
             self.model.optimizer.learning_rate.assign(new)
-            s["plateau_wait"] = 0
             print(f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, "
                   f"learning rate -> {new:.2e}")
-        s["lr"] = current_lr(self.model.optimizer)
-        patience = cfg.patience if cfg.patience >= 0 else (5 if cfg.schedule == "plateau" else 0)
-        if patience and s["wait"] >= patience:
-            s["stopped"] = f"early stopping: no val_loss improvement for {patience} epochs"
-        elapsed = time.time() - self.started
-        overrun = elapsed + seconds > cfg.time_budget * 60
-        if cfg.time_budget and epoch + 1 < cfg.epochs and overrun:   # a pause: --resume continues
-            s["paused"] = (f"time budget: {elapsed / 60:.1f} of {cfg.time_budget:g} minutes used, "
-                           "next epoch would overrun")
-        if s.get("stopped") or s.get("paused"):
-            print(f"\nStopping after epoch {epoch + 1}: {s.get('stopped') or s['paused']}")
+        s.lr = current_lr(self.model.optimizer)
+        stop = policy.stop_reason(s, patience=policy.effective_patience(cfg.patience, cfg.schedule),
+                                  epochs=cfg.epochs, time_budget_min=cfg.time_budget,
+                                  elapsed_s=time.time() - self.started, epoch_s=seconds)
+        if stop:
+            s.stop, s.stop_detail = stop
+            print(f"\nStopping after epoch {epoch + 1}: {s.stop_detail}")
             self.model.stop_training = True
 
         with atomic_path(self.out / LAST, suffix=".keras") as tmp:
             self.model.save(tmp)
-        write_json(self.out / STATE, s)   # last: state never points at files not yet written
-        history.save(s["history"], self.out)
+        write_json(self.out / STATE, s.to_json())   # last: state never points at files not yet written
+        history.save(s.history, self.out)
 
     def save_best(self, ema):
         """Save the weights validation chose (EMA or raw), then put the raw ones back."""
@@ -132,11 +119,6 @@ class RunState(keras.callbacks.Callback):
             model.save_weights(tmp)
         for v, w in zip(model.trainable_variables, raw):
             v.assign(w)
-
-
-def fresh_state():
-    return dict(epoch=0, history=[], best_epoch=0, best_val_accuracy=-1.0, best_val_loss_at_best=math.inf,
-                min_val_loss=math.inf, wait=0, plateau_wait=0, lr=None, stopped=None, paused=None)
 
 
 def load_data(cfg):
@@ -152,19 +134,18 @@ def restore_or_build(cfg, out, steps, x_calib):
     Otherwise a fresh model and state."""
     state_path = out / STATE
     if cfg.resume and state_path.exists() and (out / LAST).exists():
-        state = json.loads(state_path.read_text())
-        state["paused"] = None
+        state = RunState.from_json(json.loads(state_path.read_text())).resumed()
         model = keras.saving.load_model(out / LAST)
-        if cfg.schedule == "plateau" and state.get("lr"):
-            model.optimizer.learning_rate.assign(state["lr"])
-        print(f"Resuming {out} after epoch {state['epoch']} (best val_accuracy {state['best_val_accuracy']:.4f} "
-              f"at epoch {state['best_epoch']})")
-        if state.get("stopped"):
-            print(f"That run had already stopped ({state['stopped']}); evaluating its best model.")
+        if cfg.schedule == "plateau" and state.lr:
+            model.optimizer.learning_rate.assign(state.lr)
+        print(f"Resuming {out} after epoch {state.epoch} (best val_accuracy {state.best_val_accuracy:.4f} "
+              f"at epoch {state.best_epoch})")
+        if state.stop:
+            print(f"That run had already stopped ({state.stop_detail}); evaluating its best model.")
     else:
         if cfg.resume:
             print(f"Nothing to resume in {out}; starting a new run.")
-        state = fresh_state()
+        state = RunState()
         model = build_model(cfg.weights)
         if cfg.init:
             start_from(model, cfg.init, x_calib)
@@ -205,12 +186,12 @@ def run(cfg):
     write_json(out / CONFIG, {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
 
     started = time.time()
-    if state["epoch"] < cfg.epochs and not state.get("stopped"):
-        callbacks = [RunState(cfg, out, state, val_ds), keras.callbacks.TerminateOnNaN()]
+    if state.epoch < cfg.epochs and not state.stop:
+        callbacks = [EpochEnd(cfg, out, state, val_ds), keras.callbacks.TerminateOnNaN()]
         if cfg.ema:
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
         try:
-            model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state["epoch"],
+            model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state.epoch,
                       callbacks=callbacks, verbose=cfg.verbose, shuffle=False)  # tf.data shuffles
         except ValueError as e:
             if "PerReplica" in str(e) and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
@@ -222,53 +203,16 @@ def run(cfg):
     model.load_weights(out / BEST)
     test = evaluate(model, x_test, y_test)
     metrics = dict(
-        test_accuracy=test["accuracy"], test=test, best_epoch=state["best_epoch"],
-        val_accuracy=round(state["best_val_accuracy"], 5), best_weights=state.get("best_weights", "ema"),
-        epochs_run=state["epoch"],
-        stopped=state.get("stopped") or state.get("paused") or "finished all epochs",
+        test_accuracy=test["accuracy"], test=test, best_epoch=state.best_epoch,
+        val_accuracy=round(state.best_val_accuracy, 5), best_weights=state.best_weights,
+        epochs_run=state.epoch, stop_reason=(state.stop or StopReason.FINISHED).value,
+        stopped=state.stop_detail or StopReason.FINISHED.value,
         train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas,
         seconds_this_session=round(time.time() - started, 1),
-        train_seconds_total=round(sum(h["seconds"] for h in state["history"]), 1),
+        train_seconds_total=round(sum(h["seconds"] for h in state.history), 1),
         finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
     write_json(out / METRICS, metrics)
-    print(f"Best epoch {state['best_epoch']} (val_accuracy {state['best_val_accuracy']:.4f}); "
+    print(f"Best epoch {state.best_epoch} (val_accuracy {state.best_val_accuracy:.4f}); "
           f"test accuracy {test['accuracy']:.4%} ({test['errors']} errors in {test['count']})")
     return metrics
-
-
-def restart_cycles(cfg):
-    """[(folder, epochs, peak lr)] of the warm restarts; the last learning rate repeats."""
-    epochs = [e for e in cfg.restart_epochs if e > 0]
-    lrs = list(cfg.restart_lr) + [cfg.restart_lr[-1]] * len(epochs)
-    folders = [Path(cfg.out) / (RESTART + (str(i + 1) if i else "")) for i in range(len(epochs))]
-    return list(zip(folders, epochs, lrs))
-
-
-def run_recipe(cfg):
-    """The whole recipe: the main run, then (unless --restart-epochs 0 or --init) the warm restarts,
-    each from the best weights of the one before, under what is left of --time-budget, then the
-    restart cycles' weights averaged into OUT/average. Each part resumes on its own."""
-    started = time.time()
-    last = run(cfg)
-    cycles = restart_cycles(cfg)
-    if not cycles or cfg.init:
-        return last
-    init = Path(cfg.out) / BEST
-    for folder, epochs, lr in cycles:
-        left = cfg.time_budget - (time.time() - started) / 60 if cfg.time_budget else 0.0
-        if last["stopped"].startswith("time budget") or (cfg.time_budget and left <= 0):
-            print(f"Time budget used; `--resume` continues with the cycle in {folder}.")
-            return last
-        restart = dataclasses.replace(cfg, out=str(folder), init=str(init), epochs=epochs, lr=lr, warmup_epochs=0.5,
-                                      time_budget=left, restart_epochs=(0,))
-        print(f"Warm restart: {epochs} more epochs from the best weights, peak lr {lr:g}, in {folder}")
-        last, init = run(restart), folder / BEST
-    if last["stopped"].startswith("time budget") or cfg.no_average or len(cycles) < 2:
-        return last
-
-    (x_train, y_train), (x_test, y_test) = load_data(cfg)
-    out = Path(cfg.out) / AVERAGE
-    print(f"Averaging the weights of the {len(cycles)} restart cycles into {out} (export that folder)")
-    return average([c[0] for c in cycles], out, x_train, y_train, x_test, y_test, cfg.val_size, cfg.seed,
-                   history_from=[cfg.out] + [c[0] for c in cycles])
