@@ -101,7 +101,7 @@ def result_column(top_k, seen_id=None):
     with gr.Column(scale=2):
         label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
         note = gr.Markdown()
-        seen = gr.HTML(label=SEEN, show_label=True, elem_id=seen_id)
+        seen = gr.HTML(label=SEEN, show_label=True, container=True, elem_id=seen_id)
     return [label, seen, note]
 
 
