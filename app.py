@@ -9,7 +9,7 @@ import sys
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.memory import tune_malloc
 from demo.server import os_error_handler, port_in_use, raise_fd_limit
-from demo.ui import KEEP_UPLOADS, build_app
+from demo.ui import CSS, KEEP_UPLOADS, build_app
 
 CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
 # What one visitor may cost a public link (README, "Safe to share"):
@@ -51,7 +51,7 @@ def main(argv=None):
         sys.exit(f"error: {e}")
     app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads)
     app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
-    app.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE,
+    app.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE, css=CSS,
                state_session_capacity=SESSIONS, app_kwargs={"exception_handlers": {OSError: os_error_handler}})
 
 

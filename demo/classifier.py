@@ -8,9 +8,10 @@ import numpy as np
 import onnxruntime as ort
 
 from demo.card import CardError, ModelCard
-from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, NUM_CLASSES, OUTPUT_NAME
+from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, MNIST_SIZE, NUM_CLASSES, OUTPUT_NAME, to_model_input
 from demo.memory import release_freed_memory
-from demo.preprocess import prepare
+from demo.number import MAX_DIGITS, segment
+from demo.preprocess import EMPTY, BadImage, EmptyDrawing, center_digit, normalised, prepare, sketch_ink
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "models" / "mnist-resnet50v2.onnx"
@@ -82,6 +83,34 @@ class Classifier:
             out += [Prediction.from_probabilities(p, seen, k) for p, (_, seen) in zip(probs, chunk)]
         return out
 
+    def read_number(self, image, k: int = 3) -> Number:
+        """A drawing or picture of a number (1 to MAX_DIGITS digits, left to right) -> Number; every
+        digit goes through the same preprocessing and contract as a single one, in one model call."""
+        ink = normalised(sketch_ink(image))
+        side = min(ink.shape)
+        pieces = segment(ink, lambda inks: self._best_reads(inks, side))
+        if not pieces:
+            raise EmptyDrawing(EMPTY)
+        if len(pieces) > MAX_DIGITS:
+            raise BadImage(f"That looks like more than {MAX_DIGITS} digits; write a number of at most "
+                           f"{MAX_DIGITS} digits, left to right, with a little space between them.")
+        seen = [center_digit(p.ink, side) for p in pieces]
+        preds = self.predict_prepared([(to_model_input(d), d) for d in seen], k)
+        return Number([DigitReading(pred, p.box) for pred, p in zip(preds, pieces)])
+
+    def _best_reads(self, inks: list[np.ndarray], side: int) -> list[tuple[int, float]]:
+        """Top digit and confidence of each ink map, for demo.number's cuts; an unreadable one scores 0."""
+        seen, ok = [], []
+        for ink in inks:
+            try:
+                seen.append(center_digit(ink, side))
+                ok.append(True)
+            except ValueError:
+                seen.append(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
+                ok.append(False)
+        probs = self.predict_batch(to_model_input(np.stack(seen)))
+        return [(int(p.argmax()), float(p.max()) if good else 0.0) for p, good in zip(probs, ok)]
+
 
 @dataclass
 class Prediction:
@@ -96,3 +125,24 @@ class Prediction:
         order = np.argsort(probs)[::-1][:k]
         top = [(int(i), float(probs[i])) for i in order]
         return cls(top[0][0], top[0][1], top, probs, seen)
+
+
+@dataclass
+class DigitReading:
+    prediction: Prediction
+    box: tuple[int, int, int, int]  # x0, y0, x1, y1 in the picture's pixels, ends exclusive
+
+
+@dataclass
+class Number:
+    digits: list[DigitReading]      # left to right
+
+    @property
+    def text(self) -> str:
+        return "".join(str(d.prediction.digit) for d in self.digits)
+
+    def as_json(self) -> dict:
+        """The read_number API's answer."""
+        return {"number": self.text,
+                "digits": [{"digit": d.prediction.digit, "confidence": round(d.prediction.confidence, 4),
+                            "box": list(d.box)} for d in self.digits]}

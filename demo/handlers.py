@@ -13,7 +13,7 @@ import logging
 import numpy as np
 from PIL import Image
 
-from demo.classifier import Classifier, Prediction
+from demo.classifier import Classifier, Number, Prediction
 from demo.components import uploaded_path
 from demo.memory import release_freed_memory
 from demo.preprocess import BadImage, EmptyDrawing
@@ -23,14 +23,36 @@ UNSURE = 0.6  # below this top-1 confidence the app says it is not sure
 Answer = tuple[dict | str, str | None, str]  # (Label value, preview HTML, sentence)
 
 
-def seen_image(digit: np.ndarray) -> str:
+def seen_image(digit: np.ndarray, side: int = 168) -> str:
     """The 28x28 digit the model reads, enlarged with hard pixels, as an inline PNG: the page's
     answer is never written to disk, so drawing goes on even when the disk is full."""
     big = np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
     buf = io.BytesIO()
     Image.fromarray(big).save(buf, format="PNG")
     src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return f'<img src="{src}" alt="the 28x28 digit the model reads" width="168" height="168">'
+    return f'<img src="{src}" alt="the 28x28 digit the model reads" width="{side}" height="{side}">'
+
+
+def seen_digits(number: Number, labels: list[str]) -> str:
+    """Each digit's 28x28 view with what it was read as, left to right."""
+    cells = []
+    for d in number.digits:
+        p = d.prediction
+        mark = " ?" if p.confidence < UNSURE else ""
+        cells.append(f'<figure style="display:inline-block;margin:0 6px 0 0;text-align:center">'
+                     f'{seen_image(p.seen, 72)}<figcaption>{labels[p.digit]}{mark} '
+                     f'({p.confidence:.0%})</figcaption></figure>')
+    return "<div>" + "".join(cells) + "</div>"
+
+
+def number_verdict(number: Number, labels: list[str]) -> str:
+    """The number in bold, then a sentence for each digit the model is not sure of."""
+    doubts = [f"digit {k + 1}: {labels[d.prediction.top[0][0]]} or {labels[d.prediction.top[1][0]]}?"
+              for k, d in enumerate(number.digits) if d.prediction.confidence < UNSURE]
+    text = f"**{''.join(labels[d.prediction.digit] for d in number.digits)}**"
+    if doubts:
+        text += " - not sure of " + "; ".join(doubts) + " Try writing those larger and clearer."
+    return text
 
 
 def verdict(pred: Prediction, labels: list[str]) -> str:
@@ -51,20 +73,41 @@ class Reader:
     def __init__(self, classifier: Classifier, top_k: int = 3):
         self.classifier, self.top_k = classifier, top_k
 
-    def drawing(self, value) -> Answer:
-        """A Sketchpad value (or anything `prepare` takes) -> the answer."""
+    def attempt(self, read, value) -> tuple[Prediction | Number | None, str]:
+        """(result, "") or (None, the sentence for the person); never raises."""
         if isinstance(value, dict) and "unreadable" in value:
-            return value["unreadable"], None, value["unreadable"]
+            return None, value["unreadable"]
         try:
-            pred = self.classifier.predict(value, max(self.top_k, 2))
+            return read(value, max(self.top_k, 2)), ""
         except (EmptyDrawing, BadImage) as e:
-            return str(e), None, str(e)
+            return None, str(e)
         except Exception as e:  # a bug must not become an HTTP 500 for the person drawing
             log.exception("could not read input")
-            msg = f"Could not read that input ({type(e).__name__}); clear the canvas and try again."
+            return None, f"Could not read that input ({type(e).__name__}); clear the canvas and try again."
+
+    def drawing(self, value) -> Answer:
+        """A Sketchpad value (or anything `prepare` takes) read as one digit -> the answer."""
+        pred, msg = self.attempt(self.classifier.predict, value)
+        return (msg, None, msg) if pred is None else self.drawing_answer(pred)
+
+    def number(self, value) -> Answer:
+        """The Draw tab: a number of 1 to 8 digits. One digit keeps its top-k; several show the number."""
+        number, msg = self.attempt(self.classifier.read_number, value)
+        if number is None:
             return msg, None, msg
+        if len(number.digits) == 1:
+            return self.drawing_answer(number.digits[0].prediction)
+        labels = self.classifier.labels
+        return number.text, seen_digits(number, labels), number_verdict(number, labels)
+
+    def drawing_answer(self, pred: Prediction) -> Answer:
         labels = self.classifier.labels
         return label_value(pred, labels, self.top_k), seen_image(pred.seen), verdict(pred, labels)
+
+    def number_json(self, value) -> dict:
+        """The read_number API: {"number", "digits": [{"digit", "confidence", "box"}]} or {"message"}."""
+        number, msg = self.attempt(self.classifier.read_number, value)
+        return {"message": msg} if number is None else number.as_json()
 
     def photo(self, value) -> Answer:
         """An upload event's file record. Upload events run with preprocess=False (our decoder gives

@@ -24,6 +24,7 @@ NARROW = 0.4             # fat strokes lose this fraction of their excess width
 NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
 MAX_GREY = 0.5         # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
 DOT = 0.08             # a solid mark under 8% of the picture's side is a dot, not a digit
+BLOB = 0.4             # a pen this wide for the digit's size (fraction of its longer side) fills its loops
 MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or noise, not a digit
 MAX_LAYERS = 1         # a Sketchpad value: background, the one layer our canvas draws on, composite
 
@@ -152,8 +153,8 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
 
 
-def center_digit(ink: np.ndarray) -> np.ndarray:
-    """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass)."""
+def normalised(ink: np.ndarray) -> np.ndarray:
+    """A whole picture's ink map scaled so its strongest ink is 1; refused if empty or filled."""
     ink = np.asarray(ink, dtype=np.float32)
     peak = float(ink.max(initial=0))
     if not np.isfinite(peak) or peak < MIN_CONTRAST:
@@ -162,10 +163,24 @@ def center_digit(ink: np.ndarray) -> np.ndarray:
     if (ink > 0.5).mean() > MAX_INK:
         raise BadImage("There is ink almost everywhere: clear the canvas (or use a cleaner picture) "
                        "and draw one digit.")
+    return ink
+
+
+def center_digit(ink: np.ndarray, canvas: int = 0) -> np.ndarray:
+    """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass). `canvas`: the longer
+    side of the picture this ink was cut from (a digit of a number); 0 when the ink is the picture."""
+    if canvas:
+        peak = float(np.max(ink, initial=0))
+        ink = np.clip(np.asarray(ink, np.float32) / max(peak, 1e-6), 0.0, 1.0)
+    else:
+        ink = normalised(ink)
     crop = crop_to_ink(ink)
     mid = resize_longer(crop, MID_BOX)
-    if max(crop.shape) < DOT * max(ink.shape) and (mid > 0.5).mean() > 0.6:
+    if max(crop.shape) < DOT * (canvas or min(ink.shape)) and (mid > 0.5).mean() > 0.6:
         raise BadImage("That is a dot or a blot, not a digit: clear the canvas and draw a digit.")
+    if stroke_width(np.pad(mid, 1)) > BLOB * MID_BOX:   # padded: strokes at the crop's edge have an outline too
+        raise BadImage("The strokes are too thick for the digit's size, so its loops are filled in: draw it "
+                       "larger, or with a thinner pen.")
     if ((mid > 0.25) & (mid < 0.75)).mean() > MAX_GREY:
         raise BadImage("No clear pen strokes found: the picture looks like noise or is very blurred; "
                        "draw or photograph one digit.")

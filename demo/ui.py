@@ -10,8 +10,9 @@ from demo.handlers import Reader
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
-CANVAS = 400          # px; the stroke below is ~1/12 of it, like an MNIST pen on a 28 px digit
-BRUSH = 28
+CANVAS_W, CANVAS_H = 800, 300   # px: room for a number of 8 digits, still natural for one
+CANVAS = CANVAS_H
+BRUSH = 12            # px: MNIST's pen for a digit half the canvas tall; preprocessing evens out the rest
 SEEN = "What the model sees (28x28)"
 TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
 
@@ -92,16 +93,21 @@ SELECT_BRUSH = """() => {
     if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
   }, true);
 }"""
+# On a phone the canvas, a quarter of its size at the screen's width, gets a box its own height, so the
+# answer under it stays on screen while the person writes.
+CSS = """@media (max-width: 640px) { #sketchpad { height: calc(37.5vw + 90px) !important; } }"""
 KEEP_UPLOADS = 300    # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
 PHOTO_WORKERS = 1     # photos decoded at once; see build_app
 
 
-def result_column(top_k, seen_id=None):
-    """The answer beside an input, the same on every tab: (Label, the model's view, the sentence)."""
-    with gr.Column(scale=2):
-        label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}")
-        note = gr.Markdown()
-        seen = gr.HTML(label=SEEN, show_label=True, container=True, elem_id=seen_id)
+def result_row(top_k, seen_id=None):
+    """The answer, the same on every tab: (Label, the model's view, the sentence), side by side
+    where there is room and stacked on a phone."""
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=1, min_width=160):
+            label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}", elem_id=seen_id and "answer")
+            note = gr.Markdown()
+        seen = gr.HTML(label=SEEN, show_label=True, container=True, elem_id=seen_id, min_height=100)
     return [label, seen, note]
 
 
@@ -120,26 +126,26 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
     metrics = sidecar(classifier, classifier.card and classifier.card.metrics)
     sweep = (max(1, keep_uploads // 5), keep_uploads)
     with gr.Blocks(title=TITLE, delete_cache=sweep) as app:
-        gr.Markdown(f"# {TITLE}\nDraw a digit (0-9) in the box; the model reads it as you draw. "
-                    f"Clear the canvas with the bin icon, undo with the arrow.")
+        gr.Markdown(f"# {TITLE}\nWrite a digit or a whole number; the model reads it as you write. "
+                    f"Clear with the bin icon, undo with the arrow.")
         with gr.Tab("Draw"):
-            with gr.Row():
-                with gr.Column(scale=3):
-                    sketch = SafeSketchpad(
-                        label="Draw a digit", elem_id="sketchpad", type="numpy", image_mode="RGBA",
-                        canvas_size=(CANVAS, CANVAS), fixed_canvas=True, layers=False,
-                        height=CANVAS + 120, width=CANVAS + 40,
-                        brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
-                    )
-                    button = gr.Button("Predict", variant="primary")
-                draw_out = result_column(top_k, seen_id="seen")
+            # The canvas spans the page and the answer sits right under it: on a phone both fit one screen.
+            sketch = SafeSketchpad(
+                label="Write a digit or a number (up to 8 digits, left to right)", elem_id="sketchpad",
+                type="numpy", image_mode="RGBA", canvas_size=(CANVAS_W, CANVAS_H), fixed_canvas=True,
+                layers=False, height=CANVAS_H + 110,
+                brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
+            )
+            draw_out = result_row(top_k, seen_id="seen")
+            button = gr.Button("Read", variant="primary")
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
                     photo = gr.Image(label="A photo or scan of one digit", type="filepath", image_mode=None,
                                      sources=["upload", "clipboard", "webcam"], height=CANVAS)
                     upload_button = gr.Button("Predict", variant="primary")
-                photo_out = result_column(top_k)
+                with gr.Column(scale=2):
+                    photo_out = result_row(top_k)
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -160,11 +166,13 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
         draw = dict(concurrency_id="draw", concurrency_limit=concurrency)
         photos = dict(concurrency_id="photo", concurrency_limit=PHOTO_WORKERS, preprocess=False)
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-        sketch.change(read, sketch, draw_out, **live, **draw)
-        button.click(read, sketch, draw_out, api_visibility="private", **draw)
+        sketch.change(reader.number, sketch, draw_out, **live, **draw)
+        button.click(reader.number, sketch, draw_out, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
         gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
         gr.Button(visible=False).click(predict_image, photo, photo_out[0], api_name="predict_image", **photos)
+        gr.Button(visible=False).click(reader.number_json, sketch, gr.JSON(visible=False), api_name="read_number",
+                                       **draw)
     return app

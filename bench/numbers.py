@@ -1,0 +1,191 @@
+"""How well are whole numbers read?  `python -m bench.numbers`
+
+Numbers of 2 to 8 real MNIST test digits written left to right on the app's canvas the way people
+write them: gaps from wide to touching, a drifting baseline, mixed sizes, MNIST's own strokes or a
+round pen along the digit's centreline. Each goes through the app's own code (`Classifier.read_number`
+on the Sketchpad's value). Beside it, the naive reading: the ink's width cut into equal slots, one per
+digit, with the true number of digits given away.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from bench.canvas_robustness import cropped, pen_strokes
+from bench.drawing import sketch_value
+from bench.report import machine, publish, table
+from demo.classifier import DEFAULT_MODEL, Classifier
+from demo.contract import to_model_input
+from demo.preprocess import center_digit
+from demo.ui import CANVAS_H, CANVAS_W
+from train.data import load
+
+GAPS = {"wide": (0.35, 0.7), "normal": (0.12, 0.35), "tight": (0.03, 0.12), "one pair touching": None}
+
+
+@dataclass
+class Written:
+    value: dict               # the Sketchpad's value
+    number: str
+    condition: dict
+    parts: list[np.ndarray]   # each digit's own ink, for reading them one at a time
+
+
+def digit_ink(digit: np.ndarray, height: int, pen: str) -> np.ndarray:
+    """One MNIST digit as canvas ink `height` px tall: its own stroke scaled, or a round pen."""
+    if pen == "pen":
+        img = pen_strokes(digit, height, max(3.0, 0.09 * height))
+        a = np.asarray(img, np.float32) / 255.0
+        a = np.where(a > 0.5, 1.0, a * 2 * (a > 0.25))
+    else:
+        d = cropped(digit)
+        w = max(2, round(d.shape[1] * height / d.shape[0]))
+        a = np.asarray(Image.fromarray(d, mode="F").resize((w, height), Image.Resampling.BILINEAR)).clip(0, 1)
+    keep = a > 0.1
+    ys, xs = np.flatnonzero(keep.any(1)), np.flatnonzero(keep.any(0))
+    return a[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1]
+
+
+def touch_shift(left: np.ndarray, right: np.ndarray, top_l: int, top_r: int) -> int:
+    """How far `right` (placed just after `left`) must move left for their strokes to touch."""
+    h = max(top_l + left.shape[0], top_r + right.shape[0])
+    a, b = np.zeros((h, left.shape[1]), bool), np.zeros((h, right.shape[1]), bool)
+    a[top_l:top_l + left.shape[0]] = left > 0.5
+    b[top_r:top_r + right.shape[0]] = right > 0.5
+    for s in range(0, min(a.shape[1], b.shape[1])):
+        if (a[:, a.shape[1] - s - 1:] & b[:, :s + 1]).any():
+            return s
+    return 0
+
+
+def write_number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, gap: str,
+                 pen: str, drift: bool, mixed: bool) -> Written | None:
+    """Digits written left to right on the canvas; None if they do not fit."""
+    n = len(digits)
+    size = rng.uniform(0.45, 0.75) * CANVAS_H
+    size = min(size, CANVAS_W / (n * 0.95))
+    heights = [int(size * (rng.uniform(0.75, 1.1) if mixed else 1.0)) for _ in digits]
+    inks = [digit_ink(d, h, pen) for d, h in zip(digits, heights)]
+    base = rng.uniform(0.55, 0.85) * CANVAS_H
+    tops, y = [], base
+    for a in inks:
+        y += rng.normal(0, 0.06 * size) if drift else 0
+        tops.append(int(np.clip(y - a.shape[0], 0, CANVAS_H - a.shape[0])))
+    touching = rng.integers(0, n - 1) if GAPS[gap] is None else -1
+    lo, hi = GAPS[gap] or GAPS["normal"]
+    xs, x = [], 0
+    for k, a in enumerate(inks):
+        if k:
+            x += int(rng.uniform(lo, hi) * size)
+            if k - 1 == touching:
+                x -= touch_shift(inks[k - 1][:, -min(inks[k - 1].shape[1], a.shape[1] + 40):], a, tops[k - 1],
+                                 tops[k]) + int(rng.integers(0, 2))
+        xs.append(x)
+        x += a.shape[1]
+    if x > CANVAS_W - 4:
+        return None
+    x_off = int(rng.integers(2, CANVAS_W - x - 1))
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    for a, left, top in zip(inks, xs, tops):
+        region = ink[top:top + a.shape[0], x_off + left:x_off + left + a.shape[1]]
+        np.maximum(region, a[:region.shape[0], :region.shape[1]], out=region)
+    cond = {"digits": str(n), "gap": gap, "pen": "round pen" if pen == "pen" else "MNIST stroke",
+            "baseline": "drifting" if drift else "level", "sizes": "mixed" if mixed else "equal"}
+    return Written(sketch_value(ink), "".join(map(str, labels)), cond, inks)
+
+
+def naive(clf: Classifier, value: dict, n: int) -> str:
+    """Equal-width slots across the ink, one per digit (the count given away)."""
+    ink = value["layers"][0][..., 3].astype(np.float32) / 255
+    cols = np.flatnonzero(ink.max(0) > 0.15)
+    edges = np.linspace(cols[0], cols[-1] + 1, n + 1).round().astype(int)
+    seen = []
+    for a, b in zip(edges[:-1], edges[1:]):
+        try:
+            seen.append(center_digit(ink[:, a:b]))
+        except ValueError:
+            seen.append(np.zeros((28, 28), np.float32))
+    return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(np.stack(seen))).argmax(1))
+
+
+def one_by_one(clf: Classifier, w: Written) -> str:
+    """Each digit read from its own ink: what a perfect segmentation would give."""
+    try:
+        seen = np.stack([center_digit(part, CANVAS_H) for part in w.parts])
+    except ValueError:          # a message instead of a digit: a miss
+        return ""
+    return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(seen)).argmax(1))
+
+
+def synthesise(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> list[Written]:
+    rng = np.random.default_rng(seed)
+    out: list[Written] = []
+    while len(out) < count:
+        n = int(rng.integers(2, 9))
+        idx = rng.choice(len(x), n, replace=False)
+        gap = list(GAPS)[int(rng.integers(0, len(GAPS)))]
+        w = write_number(list(x[idx]), [int(v) for v in y[idx]], rng, gap, "pen" if rng.random() < 0.5 else "mnist",
+                         bool(rng.random() < 0.5), bool(rng.random() < 0.5))
+        if w is not None:
+            out.append(w)
+    return out
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--model", default=str(DEFAULT_MODEL))
+    p.add_argument("--data", default=None, help="mnist.npz (default: $MNIST_NPZ, else download)")
+    p.add_argument("--n", type=int, default=1000, help="numbers to write")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
+    args = p.parse_args(argv)
+    clf = Classifier(args.model)
+    _, (x_test, y_test) = load(args.data)
+    started = time.time()
+    written = synthesise(x_test, y_test, args.n, args.seed)
+    results = []
+    for w in written:
+        try:
+            got = clf.read_number(w.value).text
+        except ValueError:
+            got = ""
+        base = naive(clf, w.value, len(w.number))
+        digits_ok = sum(a == b for a, b in zip(got, w.number)) if len(got) == len(w.number) else 0
+        base_ok = sum(a == b for a, b in zip(base, w.number))
+        results.append((w, got == w.number, digits_ok, base == w.number, base_ok, one_by_one(clf, w) == w.number))
+    took = time.time() - started
+
+    def row(name, sel):
+        r = [results[i] for i in sel]
+        digits = sum(len(x[0].number) for x in r)
+        return (name, len(r), f"{np.mean([x[1] for x in r]):.2%}", f"{sum(x[2] for x in r) / digits:.2%}",
+                f"{np.mean([x[5] for x in r]):.2%}",
+                f"{np.mean([x[3] for x in r]):.2%}", f"{sum(x[4] for x in r) / digits:.2%}")
+
+    rows = [row("**all**", range(len(results)))]
+    apart = [i for i, r in enumerate(results) if r[0].condition["gap"] != "one pair touching"]
+    rows.append(row("no two digits touch", apart))
+    for key in ("gap", "digits", "pen", "baseline", "sizes"):
+        for level in sorted({r[0].condition[key] for r in results}):
+            rows.append(row(f"{key}: {level}", [i for i, r in enumerate(results) if r[0].condition[key] == level]))
+    body = (f"`python -m bench.numbers --n {args.n}` with `{clf.path.name}` on {machine()}: {len(results)} numbers of "
+            f"2-8 MNIST test digits written on the {CANVAS_W}x{CANVAS_H} canvas ({took:.0f} s in all). A number "
+            "counts only if every digit is right and none is missing or extra; per digit counts digits in place "
+            "(a number read with the wrong length scores none). Digits read apart: each digit's own ink alone "
+            "through the same preprocessing and model, the ceiling a perfect segmentation would reach. "
+            "Naive: equal-width slots, the true count given.\n\n"
+            + table(["condition", "numbers", "exact number", "per digit", "digits read apart: exact", "naive: exact",
+                     "naive: per digit"], rows))
+    if args.no_write:
+        print(body)
+    else:
+        publish("Numbers", body)
+    return results
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""A whole number on one canvas: ink -> one ink map per digit, left to right.
+
+Pieces of ink are found by connectivity, pieces of one digit (a 5's detached bar, a two-stroke 4,
+a dotted stroke) are merged by how much they overlap across the writing direction, and a piece
+too wide for one digit is cut where the model itself reads both sides best. The model is passed in
+as `read`, so this module stays arrays only: it decides where digits are, never what they are.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+MAX_DIGITS = 8
+INK = 0.15           # fraction of the strongest ink that counts as a stroke (as in demo.preprocess)
+OVERLAP = 0.5        # pieces whose x-ranges overlap by this much of the narrower one are one digit
+FLAT = 0.45          # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit
+MARK = 0.3           # a mark this close (fraction of a digit's height) to a digit belongs to it
+SPECK = 0.06         # a mark smaller than this, further away, is a stray dot
+NEAR = 0.15          # ... and only if the gap between them is under this fraction of a digit's height
+JOIN = 1.1           # two neighbouring pieces read as one digit only if no wider than this x its height
+WIDE = 1.05          # a piece wider than this x the number's height may be two or more touching digits
+CUTS = 6             # candidate cut columns tried per wide piece, in one batched model call
+MARGIN = 0.15        # a cut must beat reading the piece whole by this much (geometric mean of confidences)
+
+# read: ink maps -> (digit, confidence) each, in one model call; the caller brings the model.
+Read = Callable[[list[np.ndarray]], list[tuple[int, float]]]
+
+
+@dataclass
+class Piece:
+    """Ink of one digit: its own ink map (cut to `box`) and the box in canvas pixels (x0, y0, x1, y1)."""
+    ink: np.ndarray
+    box: tuple[int, int, int, int]
+
+
+def label_runs(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a boolean mask, by runs of pixels per row and union-find:
+    numpy and a loop over runs, no SciPy. Returns (labels 0 = background, count)."""
+    padded = np.pad(mask, ((0, 0), (1, 1))).astype(np.int8)
+    edges = np.diff(padded, axis=1)
+    starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
+    rows, x0, x1 = starts[0], starts[1], ends[1]          # run = row, [x0, x1)
+    parent = list(range(len(rows)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    row_start = np.searchsorted(rows, np.arange(mask.shape[0] + 1))
+    for r in range(1, mask.shape[0]):
+        prev, cur = range(row_start[r - 1], row_start[r]), range(row_start[r], row_start[r + 1])
+        j = prev.start
+        for i in cur:
+            while j < prev.stop and x1[j] < x0[i]:      # previous runs ending left of this one, diagonals aside
+                j += 1
+            k = j
+            while k < prev.stop and x0[k] <= x1[i]:     # touching, diagonals included
+                a, b = find(i), find(k)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+                k += 1
+    roots = [find(i) for i in range(len(rows))]
+    ids = {root: n + 1 for n, root in enumerate(dict.fromkeys(roots))}
+    labels = np.zeros(mask.shape, np.int32)
+    for i, root in enumerate(roots):
+        labels[rows[i], x0[i]:x1[i]] = ids[root]
+    return labels, len(ids)
+
+
+def boxes_of(labels: np.ndarray, count: int) -> np.ndarray:
+    """[count, 4] boxes (x0, y0, x1, y1), exclusive ends, of labels 1..count."""
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs] - 1
+    out = np.zeros((count, 4), np.int64)
+    out[:, 0] = out[:, 1] = 1 << 30
+    np.minimum.at(out[:, 0], lab, xs)
+    np.minimum.at(out[:, 1], lab, ys)
+    np.maximum.at(out[:, 2], lab, xs + 1)
+    np.maximum.at(out[:, 3], lab, ys + 1)
+    return out
+
+
+def reference_height(boxes: np.ndarray) -> float:
+    """A digit's height in this number: the median height of the pieces at least half the tallest,
+    measured again over the digits those pieces make, so a dotted stroke's dots do not set it."""
+    def median_tall(heights):
+        return float(np.median(heights[heights >= 0.5 * heights.max()]))
+
+    height = median_tall(boxes[:, 3] - boxes[:, 1])
+    groups = group_pieces(boxes, height)
+    return median_tall(np.array([boxes[g, 3].max() - boxes[g, 1].min() for g in groups]))
+
+
+def group_pieces(boxes: np.ndarray, height: float) -> list[list[int]]:
+    """Component indices grouped into digits, left to right: overlapping x-ranges join; marks (short
+    bars, dots) join the digit they overlap or sit nearest to; stray specks are dropped."""
+    tall = (boxes[:, 3] - boxes[:, 1]) >= FLAT * height
+    big = [i for i in range(len(boxes)) if tall[i]]
+    groups = [[i] for i in sorted(big, key=lambda i: boxes[i, 0])]
+    span = lambda g: (min(boxes[i, 0] for i in g), max(boxes[i, 2] for i in g))  # noqa: E731
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(groups) - 1):
+            (a0, a1), (b0, b1) = span(groups[a]), span(groups[a + 1])
+            if min(a1, b1) - max(a0, b0) >= OVERLAP * min(a1 - a0, b1 - b0):
+                groups[a:a + 2] = [groups[a] + groups[a + 1]]
+                merged = True
+                break
+    sizes = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    for i in (i for i in range(len(boxes)) if not tall[i]):
+        if not groups:
+            groups.append([i])
+            continue
+        x0, x1 = boxes[i, 0], boxes[i, 2]
+        overlaps = [min(x1, span(g)[1]) - max(x0, span(g)[0]) for g in groups]
+        nearest = int(np.argmax(overlaps))
+        if overlaps[nearest] > 0 or sizes[i] >= SPECK * height or -overlaps[nearest] <= MARK * height:
+            groups[nearest].append(i)
+    return sorted(groups, key=lambda g: span(g)[0])
+
+
+def grow(mask: np.ndarray, px: int) -> np.ndarray:
+    """A mask widened by `px` pixels, so each digit keeps the soft edge of its own strokes."""
+    img = Image.fromarray(mask.astype(np.uint8) * 255)
+    return np.asarray(img.filter(ImageFilter.MaxFilter(2 * px + 1))) > 0
+
+
+def cut_to_box(ink: np.ndarray, x0: int = 0, x1: int | None = None) -> Piece | None:
+    """The ink between columns x0 and x1, trimmed to its own box; None if no stroke is left."""
+    part = ink[:, x0:x1]
+    keep = part > INK * max(float(ink.max(initial=0)), 1e-6)
+    if not keep.any():
+        return None
+    ys, xs = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
+    return Piece(part[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1], (x0 + int(xs[0]), int(ys[0]), x0 + int(xs[-1]) + 1,
+                                                          int(ys[-1]) + 1))
+
+
+def shifted(piece: Piece, dx: int, dy: int) -> Piece:
+    x0, y0, x1, y1 = piece.box
+    return Piece(piece.ink, (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+
+
+def cut_columns(ink: np.ndarray) -> list[int]:
+    """Where touching digits most likely meet: the columns with the least ink in the middle 60%."""
+    w = ink.shape[1]
+    lo, hi = int(0.2 * w), int(0.8 * w)
+    if hi - lo < 2:
+        return []
+    profile = (ink[:, lo:hi] > INK).sum(axis=0).astype(np.float32)
+    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
+    order = np.argsort(profile, kind="stable")
+    chosen: list[int] = []
+    for c in order:
+        if all(abs(int(c) - d) >= max(2, w // 20) for d in chosen):
+            chosen.append(int(c))
+        if len(chosen) == CUTS:
+            break
+    return [lo + c for c in chosen]
+
+
+def split_wide(piece: Piece, height: float, read: Read, budget: int) -> list[Piece]:
+    """A piece wider than one digit, cut in two where the model reads both sides with the most
+    confidence, if that beats reading it whole; each side is tried again while the budget lasts."""
+    h, w = piece.ink.shape
+    if budget < 2 or w < WIDE * max(height, h):
+        return [piece]
+    options = []
+    for c in cut_columns(piece.ink):
+        left, right = cut_to_box(piece.ink, 0, c), cut_to_box(piece.ink, c)
+        if left is not None and right is not None:
+            options.append((left, right))
+    if not options:
+        return [piece]
+    reads = read([piece.ink] + [p.ink for pair in options for p in pair])
+    whole = reads[0][1]
+    scores = [np.sqrt(reads[1 + 2 * k][1] * reads[2 + 2 * k][1]) for k in range(len(options))]
+    best = int(np.argmax(scores))
+    if scores[best] < whole + MARGIN:
+        return [piece]
+    dx, dy = piece.box[0], piece.box[1]
+    left, right = (shifted(p, dx, dy) for p in options[best])
+    first = split_wide(left, height, read, budget - 1)
+    return first + split_wide(right, height, read, budget - len(first))
+
+
+def piece_of(ink: np.ndarray, labels: np.ndarray, boxes: np.ndarray, group: list[int], pad: int) -> Piece | None:
+    """The ink of the components in `group` alone, with their soft edges, cut to its box."""
+    x0, y0 = max(0, int(boxes[group, 0].min()) - pad), max(0, int(boxes[group, 1].min()) - pad)
+    x1, y1 = int(boxes[group, 2].max()) + pad, int(boxes[group, 3].max()) + pad
+    mask = np.isin(labels[y0:y1, x0:x1], [i + 1 for i in group])
+    piece = cut_to_box(ink[y0:y1, x0:x1] * grow(mask, pad))
+    return None if piece is None else shifted(piece, x0, y0)
+
+
+def join_by_reading(groups: list[list[int]], make, height: float, read: Read) -> list[list[int]]:
+    """Neighbouring pieces the model reads much better as one digit than apart (a broken stroke, a
+    two-stroke 4 or 7 written apart) become one; pieces each read well apart are never joined."""
+    while len(groups) > 1:
+        pieces = [make(g) for g in groups]
+        pairs = [k for k in range(len(groups) - 1)
+                 if pieces[k + 1].box[0] - pieces[k].box[2] <= NEAR * height
+                 and max(pieces[k + 1].box[2], pieces[k].box[2]) - pieces[k].box[0] <= JOIN * height]
+        if not pairs:
+            break
+        joined = [make(groups[k] + groups[k + 1]) for k in pairs]
+        reads = read([p.ink for p in pieces] + [p.ink for p in joined])
+        apart = [reads[k][1] for k in range(len(pieces))]
+        gains = [reads[len(pieces) + n][1] - np.sqrt(apart[k] * apart[k + 1]) for n, k in enumerate(pairs)]
+        best = int(np.argmax(gains))
+        if gains[best] < MARGIN:
+            break
+        k = pairs[best]
+        groups[k:k + 2] = [groups[k] + groups[k + 1]]
+    return groups
+
+
+def segment(ink: np.ndarray, read: Read) -> list[Piece]:
+    """An ink map [H, W] in [0, 1] -> the digits' pieces, left to right (more than MAX_DIGITS when the
+    number is too long, so the caller can say so); [] if there is no ink."""
+    peak = float(ink.max(initial=0))
+    if peak <= 0:
+        return []
+    ink = np.clip(ink / peak, 0.0, 1.0)
+    labels, count = label_runs(ink > INK)
+    if count == 0:
+        return []
+    boxes = boxes_of(labels, count)
+    height = reference_height(boxes)
+    pad = max(1, round(0.02 * height))
+    groups = group_pieces(boxes, height)
+    if len(groups) > 3 * MAX_DIGITS:
+        return [p for p in (piece_of(ink, labels, boxes, g, pad) for g in groups) if p is not None]
+    groups = join_by_reading(groups, lambda g: piece_of(ink, labels, boxes, g, pad), height, read)
+    pieces = [p for p in (piece_of(ink, labels, boxes, g, pad) for g in groups) if p is not None]
+    if len(pieces) > MAX_DIGITS:
+        return pieces
+    out: list[Piece] = []
+    for k, piece in enumerate(pieces):
+        out += split_wide(piece, height, read, MAX_DIGITS + 1 - len(out) - (len(pieces) - k - 1))
+    return out

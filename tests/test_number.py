@@ -1,0 +1,146 @@
+"""Whole numbers on one canvas, from real MNIST digits: segmentation, the Python API, the handlers and
+the command line; one digit alone is never split."""
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from bench.drawing import place_digit, sketch_value
+from bench.numbers import write_number
+from demo.handlers import Reader
+from demo.number import MAX_DIGITS, label_runs
+from demo.preprocess import BadImage, EmptyDrawing
+from demo.ui import CANVAS_H, CANVAS_W
+from tests.conftest import run_module
+
+
+def flood_count(mask):
+    """Reference: 8-connected components by flood fill."""
+    seen, count = np.zeros_like(mask), 0
+    for y, x in zip(*np.nonzero(mask)):
+        if seen[y, x]:
+            continue
+        count += 1
+        stack = [(y, x)]
+        seen[y, x] = True
+        while stack:
+            cy, cx = stack.pop()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    ny, nx = cy + dy, cx + dx
+                    if 0 <= ny < mask.shape[0] and 0 <= nx < mask.shape[1] and mask[ny, nx] and not seen[ny, nx]:
+                        seen[ny, nx] = True
+                        stack.append((ny, nx))
+    return count
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.floats(0.1, 0.6))
+def test_components_match_a_flood_fill(seed, density):
+    mask = np.random.default_rng(seed).random((23, 31)) < density
+    labels, count = label_runs(mask)
+    assert count == flood_count(mask)
+    assert ((labels > 0) == mask).all()
+    for k in range(1, count + 1):      # each label is one connected piece
+        assert flood_count(labels == k) == 1
+
+
+def numbers(sample, gap, count=20, seed=0):
+    rng = np.random.default_rng(seed)
+    x, y = sample["x_test"], sample["y_test"]
+    out = []
+    while len(out) < count:
+        idx = rng.choice(len(x), int(rng.integers(2, 7)), replace=False)
+        w = write_number(list(x[idx]), [int(v) for v in y[idx]], rng, gap, "pen" if len(out) % 2 else "mnist",
+                         bool(rng.random() < 0.5), bool(rng.random() < 0.5))
+        if w is not None:
+            out.append(w)
+    return out
+
+
+def test_numbers_with_gaps_are_read_whole(classifier, sample):
+    written = numbers(sample, "normal") + numbers(sample, "tight", seed=1)
+    got = [classifier.read_number(w.value).text for w in written]
+    assert sum(g == w.number for g, w in zip(got, written)) >= 0.9 * len(written), \
+        [(g, w.number) for g, w in zip(got, written) if g != w.number]
+
+
+def test_touching_digits_are_cut_apart(classifier, sample):
+    written = numbers(sample, "one pair touching", count=20, seed=2)
+    got = [classifier.read_number(w.value).text for w in written]
+    assert sum(g == w.number for g, w in zip(got, written)) >= 16, list(zip(got, [w.number for w in written]))
+
+
+def test_one_digit_alone_is_never_split(classifier, sample):
+    rng = np.random.default_rng(3)
+    for i in range(60):
+        ink = place_digit(sample["x_test"][i], CANVAS_H, rng.uniform(0.3, 0.8), (rng.uniform(0.3, 0.7), 0.5))
+        wide = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+        left = int(rng.integers(0, CANVAS_W - CANVAS_H))
+        wide[:, left:left + CANVAS_H] = ink
+        assert len(classifier.read_number(sketch_value(wide)).digits) == 1
+
+
+def broken(digit28, step):
+    """A real digit whose strokes are cut by blank rows every `step` px: a dotted stroke."""
+    d = digit28.copy()
+    d[::step] = 0
+    return d
+
+
+def test_the_pieces_of_one_digit_stay_one_digit(classifier, sample):
+    x, y = sample["x_test"], sample["y_test"]
+    read = []
+    for i in [int(np.flatnonzero(y == d)[k]) for d in (1, 4, 5, 7) for k in range(3)]:
+        ink = place_digit(broken(x[i], 5), CANVAS_H, 0.7)
+        pad = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+        pad[:, 200:200 + CANVAS_H] = ink
+        read.append((classifier.read_number(sketch_value(pad)).text, str(y[i])))
+    assert all(len(got) == 1 for got, _ in read), read
+    assert sum(got == truth for got, truth in read) >= 10, read
+
+
+def test_the_answer_carries_digits_confidences_and_boxes(classifier, sample):
+    w = numbers(sample, "wide", count=1, seed=4)[0]
+    answer = classifier.read_number(w.value).as_json()
+    assert answer["number"] == "".join(str(d["digit"]) for d in answer["digits"])
+    boxes = [d["box"] for d in answer["digits"]]
+    assert all(0 <= x0 < x1 <= CANVAS_W and 0 <= y0 < y1 <= CANVAS_H for x0, y0, x1, y1 in boxes)
+    assert all(a[2] <= b[0] for a, b in zip(boxes, boxes[1:]))          # left to right, apart
+    assert all(0 < d["confidence"] <= 1 for d in answer["digits"])
+
+
+def test_too_many_digits_and_an_empty_canvas_get_sentences(classifier, sample):
+    with pytest.raises(EmptyDrawing):
+        classifier.read_number(sketch_value(np.zeros((CANVAS_H, CANVAS_W), np.float32)))
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    for k in range(MAX_DIGITS + 2):      # ten upright strokes: ten 1s
+        ink[100:200, 20 + 75 * k:30 + 75 * k] = 1.0
+    with pytest.raises(BadImage, match=f"more than {MAX_DIGITS} digits"):
+        classifier.read_number(sketch_value(ink))
+
+
+def test_handlers_show_the_number_and_the_api_answers_json(classifier, sample):
+    reader = Reader(classifier, top_k=3)
+    w = numbers(sample, "wide", count=1, seed=5)[0]
+    label, preview, sentence = reader.number(w.value)
+    answer = reader.number_json(w.value)
+    assert label == answer["number"] and sentence.startswith(f"**{answer['number']}**")
+    assert preview.count("<img") == len(w.number)
+    one = sketch_value(place_digit(sample["x_test"][0], CANVAS_H, 0.7))
+    assert next(iter(reader.number(one)[0])) == str(sample["y_test"][0])       # one digit keeps its top-k
+    assert reader.number_json(sketch_value(np.zeros((CANVAS_H, CANVAS_W), np.float32))) == {
+        "message": "Draw a digit first: the canvas is empty."}
+
+
+def test_command_line_reads_numbers(sample, tmp_path):
+    w = numbers(sample, "normal", count=1, seed=6)[0]
+    path = tmp_path / "number.png"
+    Image.fromarray(255 - w.value["layers"][0][..., 3]).save(path)     # dark ink on white paper, as scanned
+    r = run_module("-m", "demo.predict", "--number", "--json", str(path))
+    assert r.returncode == 0, r.stderr
+    (answer,) = json.loads(r.stdout)
+    assert answer["file"] == str(path) and len(answer["number"]) == len(w.number)
