@@ -180,10 +180,7 @@ def main(argv=None):
             "Naive: equal-width slots, the true count given.\n\n"
             + table(["condition", "numbers", "exact number", "per digit", "digits read apart: exact", "naive: exact",
                      "naive: per digit"], rows))
-    if args.no_write:
-        print(body)
-    else:
-        publish("Numbers", body)
+    publish("Numbers", body, write=not args.no_write)
     return results
 
 

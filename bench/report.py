@@ -23,10 +23,13 @@ def machine():
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def publish(section, body):
-    """Replace (or append) `## section` in BENCHMARKS.md and print it."""
-    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
+def publish(section, body, write=True):
+    """Print `## section`, and replace (or append) it in BENCHMARKS.md unless `write` is false."""
     block = f"## {section}\n\n{body.strip()}\n"
+    if not write:
+        print(block)
+        return
+    text = BENCHMARKS.read_text() if BENCHMARKS.exists() else HEADER
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(block + "\n", text) if pattern.search(text) else text.rstrip() + "\n\n" + block
     write_text(BENCHMARKS, text)

@@ -15,6 +15,7 @@ from PIL import Image
 
 from demo.classifier import Classifier, Number, Prediction
 from demo.components import uploaded_path
+from demo.explain import evidence_image, occlusion
 from demo.memory import release_freed_memory
 from demo.preprocess import BadImage, EmptyDrawing
 
@@ -108,6 +109,24 @@ class Reader:
         """The read_number API: {"number", "digits": [{"digit", "confidence", "box"}]} or {"message"}."""
         number, msg = self.attempt(self.classifier.read_number, value)
         return {"message": msg} if number is None else number.as_json()
+
+    def why(self, value) -> str:
+        """The Draw tab's "Why?": for each digit read, which strokes pushed it towards its answer and
+        which towards the runner-up (demo.explain), as HTML; a sentence when nothing can be read."""
+        number, msg = self.attempt(self.classifier.read_number, value)
+        if number is None:
+            return f"<p>{msg}</p>"
+        labels, predict = self.classifier.labels, self.classifier.predict_batch
+        cells = [f'<figure style="display:inline-block;margin:0 8px 0 0">'
+                 f'{evidence_image(d.prediction.seen, occlusion(d.prediction.seen, predict), labels, 140)}</figure>'
+                 for d in number.digits]
+        return "<div>" + "".join(cells) + "</div>"
+
+    def why_photo(self, value) -> str:
+        try:
+            return self.why(uploaded_path(value))
+        except BadImage as e:
+            return f"<p>{e}</p>"
 
     def photo(self, value) -> Answer:
         """An upload event's file record. Upload events run with preprocess=False (our decoder gives

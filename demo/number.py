@@ -22,6 +22,8 @@ SPECK = 0.06         # a mark smaller than this, further away, is a stray dot
 NEAR = 0.15          # ... and only if the gap between them is under this fraction of a digit's height
 JOIN = 1.1           # two neighbouring pieces read as one digit only if no wider than this x its height
 WIDE = 1.05          # a piece wider than this x the number's height may be two or more touching digits
+LONE = 1.3           # ... and a piece that is all the ink there is, wider than this
+SURE = 0.9           # ... and then both sides must be read with at least this confidence
 CUTS = 6             # candidate cut columns tried per wide piece, in one batched model call
 MARGIN = 0.15        # a cut must beat reading the piece whole by this much (geometric mean of confidences)
 
@@ -165,11 +167,12 @@ def cut_columns(ink: np.ndarray) -> list[int]:
     return [lo + c for c in chosen]
 
 
-def split_wide(piece: Piece, height: float, read: Read, budget: int) -> list[Piece]:
+def split_wide(piece: Piece, height: float, read: Read, budget: int, lone: bool = False) -> list[Piece]:
     """A piece wider than one digit, cut in two where the model reads both sides with the most
-    confidence, if that beats reading it whole; each side is tried again while the budget lasts."""
+    confidence, if that beats reading it whole; each side is tried again while the budget lasts.
+    A `lone` piece (all the ink there is) is most likely one digit: it must be wider and both sides sure."""
     h, w = piece.ink.shape
-    if budget < 2 or w < WIDE * max(height, h):
+    if budget < 2 or w < (LONE if lone else WIDE) * max(height, h):
         return [piece]
     options = []
     for c in cut_columns(piece.ink):
@@ -182,7 +185,7 @@ def split_wide(piece: Piece, height: float, read: Read, budget: int) -> list[Pie
     whole = reads[0][1]
     scores = [np.sqrt(reads[1 + 2 * k][1] * reads[2 + 2 * k][1]) for k in range(len(options))]
     best = int(np.argmax(scores))
-    if scores[best] < whole + MARGIN:
+    if scores[best] < whole + MARGIN or (lone and min(reads[1 + 2 * best][1], reads[2 + 2 * best][1]) < SURE):
         return [piece]
     dx, dy = piece.box[0], piece.box[1]
     left, right = (shifted(p, dx, dy) for p in options[best])
@@ -243,5 +246,5 @@ def segment(ink: np.ndarray, read: Read) -> list[Piece]:
         return pieces
     out: list[Piece] = []
     for k, piece in enumerate(pieces):
-        out += split_wide(piece, height, read, MAX_DIGITS + 1 - len(out) - (len(pieces) - k - 1))
+        out += split_wide(piece, height, read, MAX_DIGITS + 1 - len(out) - (len(pieces) - k - 1), len(pieces) == 1)
     return out

@@ -95,7 +95,10 @@ SELECT_BRUSH = """() => {
 }"""
 # On a phone the canvas, a quarter of its size at the screen's width, gets a box its own height, so the
 # answer under it stays on screen while the person writes.
-CSS = """@media (max-width: 640px) { #sketchpad { height: calc(37.5vw + 90px) !important; } }"""
+CSS = """@media (max-width: 640px) {
+  #sketchpad { height: calc(37.5vw + 90px) !important; }
+  #answer [data-testid="label-output-value"] { font-size: 1.4rem !important; line-height: 1.3; }
+}"""
 KEEP_UPLOADS = 300    # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
 PHOTO_WORKERS = 1     # photos decoded at once; see build_app
 
@@ -137,7 +140,10 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
                 brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
             )
             draw_out = result_row(top_k, seen_id="seen")
-            button = gr.Button("Read", variant="primary")
+            with gr.Row():
+                button = gr.Button("Read", variant="primary")
+                why_button = gr.Button("Why did it read that?")
+            why = gr.HTML(elem_id="why")
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -146,6 +152,8 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
                     upload_button = gr.Button("Predict", variant="primary")
                 with gr.Column(scale=2):
                     photo_out = result_row(top_k)
+                    photo_why_button = gr.Button("Why did it read that?")
+                    photo_why = gr.HTML()
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -170,6 +178,10 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
         button.click(reader.number, sketch, draw_out, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
+        # "Why?" runs only when asked: masked copies of each digit, so it stays off the live path.
+        why_button.click(reader.why, sketch, why, api_visibility="private", **draw)
+        photo_why_button.click(reader.why_photo, photo, photo_why, api_visibility="private", **photos)
+        sketch.change(None, None, why, js="() => ''", show_progress="hidden")   # in the browser, no request
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
         gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
         gr.Button(visible=False).click(predict_image, photo, photo_out[0], api_name="predict_image", **photos)

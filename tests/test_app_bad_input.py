@@ -54,7 +54,8 @@ def assert_reads_a_digit(client, sample, tmp_path):
     (np.zeros((400, 400), np.float32), ["Draw a digit"]),
     (np.ones((400, 400), np.float32), ["ink almost everywhere"]),
     (np.pad(np.ones((20, 20), np.float32), 190), ["dot or a blot"]),
-    (np.random.default_rng(1).random((400, 400)).astype(np.float32), ["ink almost everywhere", "noise", "blot"]),
+    (np.random.default_rng(1).random((400, 400)).astype(np.float32), ["ink almost everywhere", "noise", "blot",
+                                                                           "too thick"]),
 ])
 def test_bad_canvases(client, sample, tmp_path, ink, words):
     assert_message(client.predict(as_upload(sketch_value(ink), tmp_path, "bad"), api_name="/predict"), *words)

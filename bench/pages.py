@@ -1,0 +1,81 @@
+"""Driving the app's page in Chromium as a person does: strokes with a mouse or a finger, the Label read
+back. Shared by the browser tests and `bench.browser`."""
+import math
+import os
+
+from demo.ui import CANVAS_H, CANVAS_W
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+
+
+# Strokes in canvas units (the app's canvas, CANVAS_W x CANVAS_H), each a list of points for one drag,
+# drawn 260 units tall and centred at x = `at`.
+def shape(strokes, at=400):
+    return [[(at + (x - 200) * 0.65, 20 + (y - 70) * 0.65 * 260 / 169) for x, y in stroke] for stroke in strokes]
+
+
+DIGITS = {
+    "1": [[(200, 70), (200, 330)]],
+    "7": [[(110, 90), (290, 90), (170, 330)]],
+    "0": [[(200 + 90 * math.sin(t / 24 * 2 * math.pi), 200 - 130 * math.cos(t / 24 * 2 * math.pi))
+           for t in range(25)]],
+    "4": [[(230, 70), (100, 230), (300, 230)], [(240, 150), (240, 330)]],
+}
+LABEL = "[data-testid=\"label-output-value\"]"
+
+
+def open_page(browser, url, **context):
+    page = browser.new_context(**context).new_page()
+    page.goto(url)
+    page.locator("#sketchpad canvas").first.wait_for(state="visible", timeout=60_000)
+    return page
+
+
+def canvas_to_page(page):
+    """Canvas units -> page pixels: the editor centres the canvas in its element at the zoom it shows."""
+    box = page.locator("#sketchpad canvas").first.bounding_box()
+    zoom = float(page.locator("#sketchpad .zoom-number").first.inner_text().strip().rstrip("%")) / 100
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    return lambda x, y: (cx + (x - CANVAS_W / 2) * zoom, cy + (y - CANVAS_H / 2) * zoom)
+
+
+def path(at, stroke, steps=8):
+    for a, b in zip(stroke, stroke[1:]):
+        for i in range(1, steps + 1):
+            yield at(a[0] + (b[0] - a[0]) * i / steps, a[1] + (b[1] - a[1]) * i / steps)
+
+
+def draw(page, strokes):
+    """Mouse strokes."""
+    at = canvas_to_page(page)
+    for stroke in strokes:
+        page.mouse.move(*at(*stroke[0]))
+        page.mouse.down()
+        for point in path(at, stroke):
+            page.mouse.move(*point)
+        page.mouse.up()
+
+
+def touch(page, strokes):
+    """Finger strokes, as a phone sends them (Chrome DevTools Protocol touch events)."""
+    at = canvas_to_page(page)
+    cdp = page.context.new_cdp_session(page)
+    for stroke in strokes:
+        x, y = at(*stroke[0])
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+        for x, y in path(at, stroke):
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def clear(page):
+    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
+    page.wait_for_timeout(300)
+
+
+def wait_for_label(page, text):
+    page.wait_for_function(f"(d) => {{ const el = document.querySelector('{LABEL}');"
+                           " return el && el.innerText.trim() === d; }", arg=text, timeout=30_000)
+    return page.locator(LABEL).first
