@@ -11,7 +11,6 @@ from demo.handlers import Reader
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
 CANVAS_W, CANVAS_H = 800, 300   # px: room for a number of 8 digits, still natural for one
-CANVAS = CANVAS_H
 BRUSH = 12            # px: MNIST's pen for a digit half the canvas tall; preprocessing evens out the rest
 SEEN = "What the model sees (28x28)"
 TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
@@ -148,7 +147,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
             with gr.Row():
                 with gr.Column(scale=3):
                     photo = gr.Image(label="A photo or scan of one digit", type="filepath", image_mode=None,
-                                     sources=["upload", "clipboard", "webcam"], height=CANVAS)
+                                     sources=["upload", "clipboard", "webcam"], height=CANVAS_H)
                     upload_button = gr.Button("Predict", variant="primary")
                 with gr.Column(scale=2):
                     photo_out = result_row(top_k)
