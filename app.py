@@ -7,6 +7,8 @@ import os
 import sys
 
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
+from demo.correct import Corrector
+from demo.correction_store import DEFAULT_STORE, Store
 from demo.memory import tune_malloc
 from demo.server import os_error_handler, port_in_use, raise_fd_limit
 from demo.ui import CSS, KEEP_UPLOADS, build_app
@@ -39,6 +41,9 @@ def main(argv=None):
                    help="onnxruntime intra-op threads per request; 0 = cores / concurrency")
     p.add_argument("--keep-uploads", type=int, default=KEEP_UPLOADS, metavar="SECONDS",
                    help="uploaded and generated files older than this are deleted")
+    p.add_argument("--corrections", default=str(DEFAULT_STORE), metavar="PATH",
+                   help="SQLite file that keeps the corrections people give (the page says what is kept)")
+    p.add_argument("--no-corrections", action="store_true", help="take no corrections; nothing is written")
     args = p.parse_args(argv)
     if port_in_use(args.host, args.port):
         sys.exit(f"error: port {args.port} on {args.host} is already in use (is the app running already?); "
@@ -49,7 +54,11 @@ def main(argv=None):
         classifier = Classifier(args.model, threads=args.threads or default_threads(args.concurrency))
     except ModelError as e:
         sys.exit(f"error: {e}")
-    app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads)
+    corrector = Corrector(classifier, None if args.no_corrections else Store(args.corrections))
+    if corrector.problem:
+        print(f"warning: {corrector.problem} The app serves without keeping corrections until that is fixed.")
+    app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads,
+                    corrector=corrector)
     app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     app.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE, css=CSS,
                state_session_capacity=SESSIONS, app_kwargs={"exception_handlers": {OSError: os_error_handler}})

@@ -1,9 +1,9 @@
-"""Training images/s by precision and input pipeline, side by side.  `python -m bench.train_throughput`
+"""Training images/s by choice, side by side in one run.  `python -m bench.train_throughput`
 
-For each precision (float32, mixed_bfloat16, mixed_float16) the same ResNet50V2 trains a few steps
-fed by (a) the real pipeline with augmentation, (b) the pipeline without augmentation, (c) one
-cached batch (the model alone). The pipeline alone is timed too: if it is far faster than the
-model, the model never waits for data.
+The same ResNet50V2 trains a few steps under each choice: TensorFlow's own convolution gradient or
+train.fastgrad's (the default since it exists), XLA (`jit_compile`), precision, batch size, fed by
+the real pipeline with augmentation; one cached batch shows the model alone. The pipeline alone is
+timed too: if it is far faster than the model, the model never waits for data.
 """
 import argparse
 import time
@@ -13,26 +13,38 @@ import tensorflow as tf
 
 from bench.report import machine, publish, table
 from demo.contract import to_model_input
+from train import fastgrad
 from train.augment import Augment
 from train.data import load
 from train.model import build_model
 from train.train import make_dataset
 
+# (label, fast input gradient, jit_compile, precision, batch)
+CHOICES = [
+    ("TensorFlow's conv gradient (before)", False, False, "float32", 128),
+    ("fast input gradient (train.fastgrad)", True, False, "float32", 128),
+    ("fast input gradient, batch 64", True, False, "float32", 64),
+    ("fast input gradient, batch 256", True, False, "float32", 256),
+    ("fast input gradient + XLA", True, True, "float32", 128),
+    ("fast input gradient, mixed_bfloat16", True, False, "mixed_bfloat16", 128),
+]
+
 
 class Timer(keras.callbacks.Callback):
-    def __init__(self, skip):
+    def __init__(self):
         super().__init__()
-        self.skip, self.times = skip, []
+        self.times = []
 
     def on_train_batch_end(self, batch, logs=None):
         self.times.append(time.perf_counter())
 
 
-def images_per_s(ds, precision, steps, batch, skip=2):
+def images_per_s(ds, fast, jit, precision, steps, batch, skip=2):
+    (fastgrad.install if fast else fastgrad.uninstall)()
     keras.mixed_precision.set_global_policy(precision)
     model = build_model()
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy")
-    timer = Timer(skip)
+    model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy", jit_compile=jit)
+    timer = Timer()
     model.fit(ds.take(steps + skip), epochs=1, verbose=0, callbacks=[timer])
     t = timer.times
     return batch * (len(t) - skip) / (t[-1] - t[skip - 1])
@@ -49,32 +61,34 @@ def pipeline_only(ds, batches):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default=None)
-    p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--steps", type=int, default=8, help="timed steps per cell (after 2 warm-up steps)")
-    p.add_argument("--precisions", default="float32,mixed_bfloat16,mixed_float16")
+    p.add_argument("--steps", type=int, default=6, help="timed steps per cell (after 2 warm-up steps)")
+    p.add_argument("--only", default="", help="comma-separated row numbers (1-based) to run")
+    p.add_argument("--no-write", action="store_true")
     args = p.parse_args(argv)
 
     (x, y), _ = load(args.data)
     x, y = to_model_input(x[:20000]), y[:20000]
-    aug = make_dataset(x, y, args.batch, 0, Augment()).repeat()
-    plain = make_dataset(x, y, args.batch, 0, Augment(0, 0, 0, 0)).repeat()
-    cached = plain.take(1).cache().repeat()
-    feeds = {"augmented pipeline": aug, "pipeline, no augmentation": plain, "one cached batch (model only)": cached}
     rows = []
-    for precision in args.precisions.split(","):
-        for name, ds in feeds.items():
-            steps = max(3, args.steps // 4) if precision == "mixed_float16" else args.steps
-            rate = images_per_s(ds, precision, steps, args.batch)
-            rows.append([precision, name, f"{rate:.0f}"])
-            print(rows[-1], flush=True)
+    picked = [int(i) - 1 for i in args.only.split(",") if i] or range(len(CHOICES))
+    for i in picked:
+        name, fast, jit, precision, batch = CHOICES[i]
+        aug = make_dataset(x, y, batch, 0, Augment()).repeat()
+        rate = images_per_s(aug, fast, jit, precision, args.steps, batch)
+        rows.append([name, precision, str(batch), "yes" if jit else "no", f"{rate:.0f}"])
+        print(rows[-1], flush=True)
+    fastgrad.install()
     keras.mixed_precision.set_global_policy("float32")
-    rows.append(["-", "input pipeline alone, with augmentation", f"{pipeline_only(aug, 100):.0f}"])
-    rows.append(["-", "input pipeline alone, no augmentation", f"{pipeline_only(plain, 100):.0f}"])
-    body = (f"`python -m bench.train_throughput --batch {args.batch} --steps {args.steps}` on {machine()}, "
-            f"TensorFlow {tf.__version__}, Keras {keras.__version__}; ResNet50V2 at 32x32, training images/s "
-            "after 2 warm-up steps (short runs: expect +-10% between runs).\n\n"
-            + table(["precision", "fed by", "images/s"], rows))
-    publish("Training throughput", body)
+    plain = make_dataset(x, y, 128, 0, Augment(0, 0, 0, 0)).repeat()
+    cached = plain.take(1).cache().repeat()
+    rows.append(["fast input gradient, one cached batch (model only)", "float32", "128", "no",
+                 f"{images_per_s(cached, True, False, 'float32', args.steps, 128):.0f}"])
+    aug = make_dataset(x, y, 128, 0, Augment()).repeat()
+    rows.append(["input pipeline alone, with augmentation", "-", "128", "-", f"{pipeline_only(aug, 100):.0f}"])
+    body = (f"`python -m bench.train_throughput --steps {args.steps}` on {machine()}, TensorFlow {tf.__version__}, "
+            f"Keras {keras.__version__}; ResNet50V2 at 32x32, training images/s with augmentation after 2 warm-up "
+            "steps (short runs: expect +-10% between runs).\n\n"
+            + table(["choice", "precision", "batch", "XLA", "images/s"], rows))
+    publish("Training throughput", body, write=not args.no_write)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ RECIPE_SHOWN = (
     "seed",
     "val_size",
     "averaged",
+    "finetune",
 )
 
 

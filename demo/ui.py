@@ -6,6 +6,7 @@ import gradio as gr
 import pandas as pd
 
 from demo.components import SafeSketchpad
+from demo.correct import Corrector
 from demo.handlers import Reader
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
@@ -53,8 +54,9 @@ def model_card(classifier, metrics):
         lines.append(f"**Quantized**: {card.quantization} (float32 model: {card.fp32_test_accuracy:.2%}).")
     if recipe:
         init = recipe.get("init")
-        start = (f"an earlier model's weights (`{Path(init).name}`, a warm restart)" if init
-                 else "ImageNet" if recipe.get("weights") == "imagenet" else "scratch")
+        tuned = recipe.get("finetune")
+        start = (f"an earlier model's weights (`{Path(init).name}`, {'fine-tuned' if tuned else 'a warm restart'})"
+                 if init else "ImageNet" if recipe.get("weights") == "imagenet" else "scratch")
         lines.append(
             f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), "
@@ -63,6 +65,10 @@ def model_card(classifier, metrics):
             f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"
             f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
             f"{recipe.get('precision_used')}, seed {recipe.get('seed')}.")
+        if tuned:
+            lines.append(f"**Fine-tuned on {tuned['corrections_train']} corrections** people gave (and "
+                         f"{tuned['corrections_val']} more held out to choose the epoch), with {tuned['replay']:g} "
+                         "MNIST digits replayed per correction so it forgets nothing (`python -m train.finetune`).")
     if averaged:
         each = ", ".join(f"{a:.2%}" for a in averaged["val_accuracy_each"])
         lines.append(f"**Weight averaging** (SWA over warm restarts): the weights at the end of each cycle "
@@ -113,8 +119,43 @@ def result_row(top_k, seen_id=None):
     return [label, seen, note]
 
 
-def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
+def correction_row(corrector, sketch):
+    """The "Wrong? It was: 0 ... 9" row (one tap for one digit), a box for a whole number, and what is kept."""
+    with gr.Row(elem_id="correct", equal_height=True):
+        gr.Markdown("**Wrong? It was:**")
+        digits = [gr.Button(str(d), size="sm", min_width=40, scale=0) for d in range(10)]
+    with gr.Row(equal_height=True):
+        typed = gr.Textbox(placeholder="or type the whole number, e.g. 2026", show_label=False, max_length=8,
+                           scale=3, elem_id="typed")
+        keep = gr.Button("Keep", size="sm", scale=1)
+    said = gr.Markdown(corrector.notice(), elem_id="said")
+
+    def who(request):
+        return getattr(request, "session_hash", None) or getattr(getattr(request, "client", None), "host", "")
+
+    def tapped(digit):
+        def fn(value, request: gr.Request):
+            return corrector.correct(value, digit, who(request))[1]
+        return fn
+
+    def typed_in(value, answer, request: gr.Request):
+        return corrector.correct(value, answer, who(request))[1]
+
+    def api(value, answer, request: gr.Request):
+        return corrector.as_json(value, answer, who(request))
+
+    group = dict(concurrency_id="correct", concurrency_limit=1, api_visibility="private")
+    for d, button in enumerate(digits):
+        button.click(tapped(d), sketch, said, **group)
+    for trigger in (keep.click, typed.submit):
+        trigger(typed_in, [sketch, typed], said, **group)
+    gr.Button(visible=False).click(api, [sketch, typed], gr.JSON(visible=False), api_name="correct",
+                                   concurrency_id="correct", concurrency_limit=1)
+
+
+def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
     reader = Reader(classifier, top_k)
+    corrector = corrector or Corrector(classifier, None)
     read, read_photo = reader.drawing, reader.photo
 
     def predict(value):
@@ -143,6 +184,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS):
                 button = gr.Button("Read", variant="primary")
                 why_button = gr.Button("Why did it read that?")
             why = gr.HTML(elem_id="why")
+            correction_row(corrector, sketch)
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):

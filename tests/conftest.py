@@ -31,11 +31,16 @@ def run_module(*args, timeout=600, env=None, **kw):
 
 
 @pytest.fixture(scope="session")
-def app():
+def corrections_file(tmp_path_factory):
+    return tmp_path_factory.mktemp("store") / "corrections.sqlite"
+
+
+@pytest.fixture(scope="session")
+def app(corrections_file):
     """The real app, started as a user starts it, on a free port, with the 1,024-descriptor soft limit
-    of many hosts: (url, process)."""
+    of many hosts, keeping corrections in a temporary file: (url, process)."""
     from bench.serve import running_app
-    with running_app(nofile=1024) as (url, proc):
+    with running_app("--corrections", corrections_file, nofile=1024) as (url, proc):
         yield url, proc
 
 

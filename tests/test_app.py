@@ -83,3 +83,34 @@ def test_upload_folder_is_swept(tmp_path, sample):
         time.sleep(6)
         assert [p for p in folder.rglob("*") if p.is_file() and p in uploaded] == []
         assert before <= {p for p in folder.rglob("*") if p.is_file()}
+
+
+def test_many_clients_correct_at_once_and_nothing_is_lost(app_url, corrections_file, sample, tmp_path):
+    """Twelve plain-HTTP clients send corrections at the same time; every one that says "kept" is in
+    the SQLite file, and drawing goes on meanwhile."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.client import call, rest_predict, sketch_files
+    from demo.correction_store import Store
+
+    before = len(Store(corrections_file).all()) if corrections_file.exists() else 0
+    i = int(np.flatnonzero(sample["y_test"] == 3)[0])
+    value = as_upload(sketch_value(place_digit(sample["x_test"][i], 300, 0.6)), tmp_path, "fix")
+
+    def send(k):
+        with httpx.Client(timeout=60) as http:
+            return call(http, app_url, "correct", [sketch_files(http, app_url, value), str(k % 10)])
+
+    with ThreadPoolExecutor(12) as pool:
+        results = list(pool.map(send, range(36)))
+        with httpx.Client(timeout=60) as http:
+            assert rest_predict(http, app_url, value)["label"] == "3"
+    assert all(kind == "complete" for kind, _ in results), results
+    kept = [out[0] for _, out in results]
+    assert sum(k["kept"] for k in kept) == 36, kept
+    rows = Store(corrections_file).all()[before:]
+    assert sorted(r.label for r in rows) == sorted(k % 10 for k in range(36))
+    assert all(r.source == "api" and r.predicted == 3 for r in rows)
+    with httpx.Client(timeout=60) as http:
+        kind, out = call(http, app_url, "correct", [sketch_files(http, app_url, value), "three"])
+    assert kind == "complete" and out[0]["kept"] == 0 and out[0]["message"].startswith("Type the digits")

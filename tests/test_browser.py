@@ -67,6 +67,23 @@ def test_a_written_number_is_read_whole(page):
     page.screenshot(path=str(SHOTS / "number-desktop.png"))
 
 
+def test_wrong_it_was_keeps_the_correction(page, corrections_file):
+    """A person draws a 1, says it was a 7 with one tap, and the SQLite file holds that digit."""
+    from demo.correction_store import Store
+
+    before = len(Store(corrections_file).all())
+    clear(page)
+    draw(page, shape(DIGITS["1"]))
+    wait_for_label(page, "1")
+    assert "Nothing about you" in page.locator("#said").inner_text()
+    page.locator("#correct").get_by_role("button", name="7", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#said').innerText.includes('kept 7')", timeout=30_000)
+    rows = Store(corrections_file).all()[before:]
+    assert [(r.predicted, r.label, r.source) for r in rows] == [(1, 7, "page")]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "corrected.png"), full_page=True)
+
+
 def test_on_a_phone_the_canvas_fits_and_the_answer_shows_without_scrolling(phone):
     box = phone.locator("#sketchpad").first.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390

@@ -11,7 +11,7 @@ from demo.card import RECIPE_SHOWN, CardError, ModelCard
 from tests.conftest import ROOT, SHIPPED
 from train.config import Config
 
-ADDED_BY_TRAINING = {"precision_used", "replicas", "averaged"}  # written beside the Config in config.json
+ADDED_BY_TRAINING = {"precision_used", "replicas", "averaged", "finetune"}  # written beside the Config in config.json
 
 
 def shipped_metadata():

@@ -10,7 +10,7 @@ import tensorflow as tf
 
 from demo.contract import NUM_CLASSES, to_model_input
 from demo.fileio import atomic_path, write_json
-from train import data, history, policy
+from train import data, fastgrad, history, policy
 from train.augment import Augment, augment_batch
 from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
@@ -162,6 +162,7 @@ def run(cfg):
     out = Path(cfg.out)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
     precision = resolve_precision(cfg.precision)
+    fastgrad.install()
     keras.utils.set_random_seed(cfg.seed)
     replicas = strategy.num_replicas_in_sync
     if replicas > 1:   # global batch grows with the replicas; the linear scaling rule keeps lr in step

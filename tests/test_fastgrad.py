@@ -1,0 +1,66 @@
+"""train.fastgrad's input gradient equals TensorFlow's own on the convolutions ResNet50V2 has, and a
+whole training step of the real model gives the same gradients."""
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.train
+
+
+@pytest.mark.parametrize("padding,kernel,side", [("SAME", 3, 1), ("SAME", 3, 4), ("SAME", 1, 4), ("VALID", 3, 5),
+                                                 ("SAME", 7, 6), ("VALID", 1, 2)])
+def test_fast_input_gradient_is_tensorflows(padding, kernel, side):
+    import tensorflow as tf
+
+    from train import fastgrad
+
+    rng = np.random.default_rng(kernel * 10 + side)
+    x = tf.constant(rng.normal(size=(4, side, side, 8)), tf.float32)
+    w = tf.constant(rng.normal(size=(kernel, kernel, 8, 5)), tf.float32)
+
+    def grads(x, w):
+        with tf.GradientTape() as tape:
+            tape.watch([x, w])
+            y = tf.nn.conv2d(x, w, 1, padding)
+            loss = tf.reduce_sum(y * tf.cos(y))
+        return tape.gradient(loss, [x, w])
+
+    try:
+        fastgrad.uninstall()
+        theirs = tf.function(grads)(x, w)
+        fastgrad.install()
+        ours = tf.function(grads)(x, w)
+    finally:
+        fastgrad.install()
+    for a, b in zip(theirs, ours):
+        scale = float(tf.reduce_max(tf.abs(a))) + 1e-6
+        assert float(tf.reduce_max(tf.abs(a - b))) <= 1e-5 * scale
+
+
+def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
+    import keras
+    import tensorflow as tf
+
+    from demo.contract import to_model_input
+    from train import fastgrad
+    from train.model import build_model
+
+    keras.utils.set_random_seed(0)
+    model = build_model()
+    x = tf.constant(to_model_input(sample["x_train"][:16]))
+    y = tf.one_hot(sample["y_train"][:16], 10)
+
+    def grads(x, y):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(keras.losses.categorical_crossentropy(y, model(x, training=True)))
+        return tape.gradient(loss, model.trainable_variables)
+
+    try:
+        fastgrad.uninstall()
+        theirs = tf.function(grads)(x, y)
+        fastgrad.install()
+        ours = tf.function(grads)(x, y)
+    finally:
+        fastgrad.install()
+    worst = max(float(tf.reduce_max(tf.abs(a - b))) / (float(tf.reduce_max(tf.abs(a))) + 1e-8)
+                for a, b in zip(theirs, ours))
+    assert worst < 1e-3, worst

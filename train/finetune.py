@@ -1,0 +1,102 @@
+"""python -m train.finetune --corrections data/corrections.sqlite: the shipped model taught the
+corrections people gave, with MNIST replayed beside them so it forgets nothing, then `python -m export`.
+
+A fifth of the corrections (per digit) is held out for validation, as are the MNIST validation digits
+the starting model was trained without. Each epoch is scored on both and the starting model is epoch 0,
+so the weights kept are never worse on MNIST validation than it by more than --tolerance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from demo.classifier import DEFAULT_MODEL
+from demo.correction_store import DEFAULT_STORE, Store, StoreError
+from demo.fileio import write_json
+from train.config import Config
+from train.layout import CONFIG, METRICS
+
+MIN_CORRECTIONS = 10   # fewer than this leaves nothing to learn from and nothing to validate on
+
+
+def split_corrections(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) indices: `fraction` of each digit's corrections held out, at least one of a
+    digit that has two or more."""
+    rng = np.random.default_rng(seed)
+    train, val = [], []
+    for d in np.unique(y):
+        idx = rng.permutation(np.flatnonzero(y == d))
+        k = max(1, round(fraction * len(idx))) if len(idx) >= 2 else 0
+        val += idx[:k].tolist()
+        train += idx[k:].tolist()
+    return np.sort(train), np.sort(val)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m train.finetune", description=__doc__.splitlines()[0],
+                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p.add_argument("--corrections", default=str(DEFAULT_STORE), help="the SQLite file the app keeps")
+    p.add_argument("--init", default=str(DEFAULT_MODEL), help="the model to start from (ONNX export or weights.h5)")
+    p.add_argument("--out", default="runs/finetune", help="run folder; export it with `python -m export --run OUT`")
+    p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--repeat", type=int, default=4, help="each correction seen this many times per epoch")
+    p.add_argument("--replay", type=float, default=3.0, help="MNIST digits per correction seen, each epoch")
+    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (cosine to zero, no warm-up)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--val-fraction", type=float, default=0.2, help="of each digit's corrections, held out")
+    p.add_argument("--tolerance", type=float, default=0.0005,
+                   help="MNIST validation accuracy the kept weights may lose against the starting model")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--limit-test", type=int, default=0, help="evaluate on only this many MNIST test digits")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        rows = Store(args.corrections, wait=30.0).all() if Path(args.corrections).is_file() else None
+    except StoreError as e:
+        sys.exit(f"error: {e}")
+    if rows is None:
+        sys.exit(f"error: no corrections file at {args.corrections}; run the app and correct some answers, or "
+                 "add labelled pictures with `python -m demo.corrections add`.")
+    if len(rows) < MIN_CORRECTIONS:
+        sys.exit(f"error: {args.corrections} holds {len(rows)} corrections; fine-tuning needs at least "
+                 f"{MIN_CORRECTIONS} (it holds a fifth of them out to check itself).")
+    if not Path(args.init).is_file():
+        sys.exit(f"error: --init {args.init}: no such file; pass an ONNX export or a run's best.weights.h5.")
+
+    from train.tune import finetune  # TensorFlow loads after the cheap checks
+
+    xc = np.stack([(r.seen * 255).round().astype(np.uint8) for r in rows])
+    yc = np.array([r.label for r in rows], np.int64)
+    tr, va = split_corrections(yc, args.val_fraction, args.seed)
+    summary = finetune(args, xc[tr], yc[tr], xc[va], yc[va])
+    out = Path(args.out)
+    cfg = dataclasses.replace(Config(), out=str(out), init=str(args.init), epochs=args.epochs, lr=args.lr,
+                              batch_size=args.batch_size, seed=summary["seed"], val_size=summary["val_size"],
+                              data=args.data, restart_epochs=(0,), warmup_epochs=0.0)
+    recipe = {**dataclasses.asdict(cfg), "precision_used": "float32",
+              "finetune": {k: summary[k] for k in ("corrections", "corrections_train", "corrections_val", "repeat",
+                                                   "replay", "store")}}
+    write_json(out / CONFIG, recipe)
+    write_json(out / METRICS, {**summary["metrics"],
+                               "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")})
+    m = summary["metrics"]
+    print(f"Kept epoch {m['best_epoch']}: corrections held out {m['corrections_val_before']:.1%} -> "
+          f"{m['corrections_val_accuracy']:.1%}; MNIST test {m['test_before']:.2%} -> {m['test_accuracy']:.2%} "
+          f"({time.strftime('%M:%S', time.gmtime(m['train_seconds_total']))} of training). "
+          f"Export it: python -m export --run {out} --out models/finetuned.onnx")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

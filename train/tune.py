@@ -1,0 +1,110 @@
+"""The fine-tuning loop behind `python -m train.finetune`: epochs of corrections mixed with replayed
+MNIST, each scored on held-out corrections and MNIST validation, the best kept as the run's weights."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from demo.contract import NUM_CLASSES, to_model_input
+from demo.fileio import atomic_path
+from train import data, fastgrad, history
+from train.augment import Augment
+from train.average import split_of
+from train.config import Config
+from train.evaluate import evaluate
+from train.from_onnx import start_from
+from train.layout import BEST
+from train.model import build_model
+from train.train import make_dataset
+
+
+def scores(model, x, y) -> tuple[float, float]:
+    """(loss, accuracy) on labelled digits."""
+    out = model.evaluate(x, keras.utils.to_categorical(y, NUM_CLASSES), batch_size=500, verbose=0, return_dict=True)
+    return float(out["loss"]), float(out["accuracy"])
+
+
+def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
+    """Train from args.init; writes OUT/best.weights.h5 and OUT/history.json; returns the figures."""
+    out = Path(args.out)
+    (x_train, y_train), (x_test, y_test) = data.load(args.data)
+    if args.limit_test:
+        x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
+    val_size, seed = split_of([args.init])
+    (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
+    x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
+    xc_train, xc_val = to_model_input(xc_train), to_model_input(xc_val)
+    print(f"corrections: {len(yc_train)} to learn from, {len(yc_val)} held out; MNIST replayed from {len(x_tr)}, "
+          f"validation {len(x_val)} (val_size {val_size}, seed {seed}, as the starting model)")
+
+    keras.utils.set_random_seed(args.seed)
+    keras.mixed_precision.set_global_policy("float32")
+    fastgrad.install()
+    model = build_model()
+    start_from(model, args.init, x_tr[:1000])
+    rng = np.random.default_rng(args.seed)
+    per_epoch = len(yc_train) * args.repeat
+    per_epoch += min(len(x_tr), int(round(args.replay * per_epoch)))
+    steps = max(1, per_epoch // args.batch_size)
+    lr = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps, alpha=0.0)
+    recipe = Config()
+    model.compile(optimizer=keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay),
+                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+                  metrics=["accuracy"])
+    augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
+
+    out.mkdir(parents=True, exist_ok=True)
+    start_val, start_corr = scores(model, x_val, y_val)[1], scores(model, xc_val, yc_val)[1]
+    rows = []
+    best = (start_corr, start_val, 0)
+    save(model, out)
+    print(f"epoch 0 (the starting model): MNIST validation {start_val:.4%}, corrections held out {start_corr:.1%}")
+    for epoch in range(1, args.epochs + 1):
+        c = np.tile(np.arange(len(yc_train)), args.repeat)
+        m = rng.choice(len(x_tr), per_epoch - len(c), replace=False)
+        x = np.concatenate([xc_train[c], x_tr[m]])
+        y = np.concatenate([yc_train[c], y_tr[m]])
+        started = time.time()
+        fit = model.fit(make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0)
+        seconds = time.time() - started
+        (val_loss, val), corr = scores(model, x_val, y_val), scores(model, xc_val, yc_val)[1]
+        rows.append(dict(epoch=epoch, loss=fit.history["loss"][-1], accuracy=fit.history["accuracy"][-1],
+                         val_loss=val_loss, val_accuracy=val, corrections_val_accuracy=corr,
+                         learning_rate=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+                         seconds=round(seconds, 1)))
+        kept = val >= start_val - args.tolerance and (corr, val) > best[:2]
+        if kept:
+            best = (corr, val, epoch)
+            save(model, out)
+        print(f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
+              f"held out {corr:.1%}{'  (kept)' if kept else ''}")
+        history.save(rows, out)
+
+    before = model_at(args.init, x_tr)
+    test_before = evaluate(before, x_test, y_test)["accuracy"]
+    model.load_weights(out / BEST)
+    test = evaluate(model, x_test, y_test)
+    return dict(seed=seed, val_size=val_size, corrections=len(yc_train) + len(yc_val),
+                corrections_train=len(yc_train), corrections_val=len(yc_val), repeat=args.repeat,
+                replay=args.replay, store=str(args.corrections),
+                metrics=dict(test_accuracy=test["accuracy"], test=test, test_before=test_before,
+                             best_epoch=best[2], val_accuracy=round(best[1], 5), val_before=round(start_val, 5),
+                             corrections_val_accuracy=best[0], corrections_val_before=start_corr,
+                             epochs_run=args.epochs, stop_reason="finished", stopped="finished",
+                             train_images=per_epoch, val_images=len(y_val),
+                             train_seconds_total=round(sum(r["seconds"] for r in rows), 1)))
+
+
+def save(model, out: Path) -> None:
+    with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
+        model.save_weights(tmp)
+
+
+def model_at(init, x_tr):
+    model = build_model()
+    start_from(model, init, x_tr[:1000])
+    return model
