@@ -48,13 +48,20 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
     p.add_argument("--epochs", type=int, default=4)
     p.add_argument("--repeat", type=int, default=4, help="each correction seen this many times per epoch")
-    p.add_argument("--replay", type=float, default=3.0, help="MNIST digits per correction seen, each epoch")
-    p.add_argument("--lr", type=float, default=1e-4, help="peak learning rate (cosine to zero, no warm-up)")
+    p.add_argument("--replay", type=float, default=6.0, help="MNIST digits per correction seen, each epoch")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine to zero, no warm-up)")
+    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"],
+                   help="sgd moves each weight by its gradient, so weights MNIST does not push on barely move")
     p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--learn", default="conv5", choices=["conv1", "conv2", "conv3", "conv4", "conv5", "head"],
+                   help="the first stage whose weights change (conv1 = all): the earlier ones keep MNIST's features")
     p.add_argument("--val-fraction", type=float, default=0.2, help="of each digit's corrections, held out")
     p.add_argument("--tolerance", type=float, default=0.0005,
                    help="MNIST validation accuracy the kept weights may lose against the starting model")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=int, default=42, help="seed of the corrections' hold-out, shuffling, augmentation")
+    p.add_argument("--val-size", type=int, default=None,
+                   help="MNIST validation split (default: the one the --init model was trained with)")
+    p.add_argument("--split-seed", type=int, default=None, help="its seed (default: the --init model's)")
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on only this many MNIST test digits")
     return p
 
@@ -82,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = finetune(args, xc[tr], yc[tr], xc[va], yc[va])
     out = Path(args.out)
     cfg = dataclasses.replace(Config(), out=str(out), init=str(args.init), epochs=args.epochs, lr=args.lr,
+                              optimizer=args.optimizer,
                               batch_size=args.batch_size, seed=summary["seed"], val_size=summary["val_size"],
                               data=args.data, restart_epochs=(0,), warmup_epochs=0.0)
     recipe = {**dataclasses.asdict(cfg), "precision_used": "float32",

@@ -16,7 +16,7 @@ from train.augment import Augment
 from train.average import split_of
 from train.config import Config
 from train.evaluate import evaluate
-from train.from_onnx import start_from
+from train.from_onnx import all_layers, start_from
 from train.layout import BEST
 from train.model import build_model
 from train.train import make_dataset
@@ -28,13 +28,30 @@ def scores(model, x, y) -> tuple[float, float]:
     return float(out["loss"]), float(out["accuracy"])
 
 
+def balanced_replay(y_corrections: np.ndarray, repeat: int, replay: float, y_pool: np.ndarray) -> np.ndarray:
+    """MNIST digits to replay per class each epoch: `replay` per correction seen in all, spread so that
+    every digit is seen equally often (corrections included). Corrections of only a few digits would
+    otherwise tilt the model towards those digits."""
+    seen = np.bincount(y_corrections, minlength=NUM_CLASSES) * repeat
+    target = (seen.sum() * (1 + replay)) / NUM_CLASSES
+    want = np.maximum(0, np.round(target - seen)).astype(int)
+    return np.minimum(want, np.bincount(y_pool, minlength=NUM_CLASSES))
+
+
+def learns(name: str, first: str) -> bool:
+    """Whether a layer of the model is at or after the stage `first` (conv1..conv5, or "head")."""
+    order = ["conv1", "conv2", "conv3", "conv4", "conv5", "post", "head", "probabilities"]
+    stage = next((i for i, s in enumerate(order) if name.startswith(s) or (s == "head" and name == "gap")), -1)
+    return stage >= order.index(first) if stage >= 0 else first == "conv1"
+
+
 def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     """Train from args.init; writes OUT/best.weights.h5 and OUT/history.json; returns the figures."""
     out = Path(args.out)
     (x_train, y_train), (x_test, y_test) = data.load(args.data)
     if args.limit_test:
         x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
-    val_size, seed = split_of([args.init])
+    val_size, seed = split_of([args.init], args.val_size, args.split_seed)
     (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     xc_train, xc_val = to_model_input(xc_train), to_model_input(xc_val)
@@ -46,13 +63,22 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     fastgrad.install()
     model = build_model()
     start_from(model, args.init, x_tr[:1000])
+    learning = 0
+    for layer in all_layers(model):
+        # BatchNorm frozen in inference mode: a few hundred digits must not move statistics measured on 55,000;
+        # and only the layers from --learn on change, so the features MNIST is read with stay as they are.
+        layer.trainable = learns(layer.name, args.learn) and not isinstance(layer, keras.layers.BatchNormalization)
+        learning += sum(int(np.prod(v.shape)) for v in layer.trainable_weights)
+    print(f"learning {learning:,} of {model.count_params():,} weights (from {args.learn} on)")
     rng = np.random.default_rng(args.seed)
-    per_epoch = len(yc_train) * args.repeat
-    per_epoch += min(len(x_tr), int(round(args.replay * per_epoch)))
+    replay = balanced_replay(yc_train, args.repeat, args.replay, y_tr)
+    per_epoch = len(yc_train) * args.repeat + int(replay.sum())
     steps = max(1, per_epoch // args.batch_size)
     lr = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps, alpha=0.0)
     recipe = Config()
-    model.compile(optimizer=keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay),
+    optimizer = (keras.optimizers.SGD(lr, momentum=0.9, nesterov=True) if args.optimizer == "sgd"
+                 else keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay))
+    model.compile(optimizer=optimizer,
                   loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
                   metrics=["accuracy"])
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
@@ -65,7 +91,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     print(f"epoch 0 (the starting model): MNIST validation {start_val:.4%}, corrections held out {start_corr:.1%}")
     for epoch in range(1, args.epochs + 1):
         c = np.tile(np.arange(len(yc_train)), args.repeat)
-        m = rng.choice(len(x_tr), per_epoch - len(c), replace=False)
+        m = np.concatenate([rng.choice(np.flatnonzero(y_tr == d), n, replace=False) for d, n in enumerate(replay)])
         x = np.concatenate([xc_train[c], x_tr[m]])
         y = np.concatenate([yc_train[c], y_tr[m]])
         started = time.time()

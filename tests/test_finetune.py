@@ -1,0 +1,54 @@
+"""python -m train.finetune on corrections kept by the app's own code, then export: the model card
+says how many corrections it learned from, and epoch 0 (the starting model) is always a candidate."""
+import json
+
+import numpy as np
+import pytest
+
+from bench.drawing import place_digit, sketch_value
+from demo.classifier import Classifier
+from demo.correct import Corrector
+from demo.correction_store import RateLimit, Store
+from demo.ui import CANVAS_H, CANVAS_W, model_card
+from tests.conftest import FIXTURE, SHIPPED, run_module
+
+pytestmark = pytest.mark.train
+
+
+def drawn(sample, i):
+    ink = place_digit(sample["x_test"][i], CANVAS_H, 0.6)
+    return sketch_value(np.pad(ink, ((0, 0), (0, CANVAS_W - CANVAS_H))))
+
+
+def test_finetune_then_export_carries_the_corrections_into_the_card(classifier, sample, tmp_path):
+    store = Store(tmp_path / "c.sqlite")
+    corrector = Corrector(classifier, store, RateLimit(per_key=100, total=100))
+    for i in range(20):
+        assert corrector.correct(drawn(sample, i), str(sample["y_test"][i]), "t")[0] == 1
+    out = tmp_path / "ft"
+    tuned = run_module("-m", "train.finetune", "--corrections", store.path, "--init", SHIPPED, "--out", out,
+                       "--data", FIXTURE, "--val-size", "100", "--split-seed", "0", "--epochs", "1", "--repeat", "1",
+                       "--replay", "1", "--limit-test", "100", timeout=900)
+    assert tuned.returncode == 0, tuned.stderr[-3000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["best_epoch"] in (0, 1) and metrics["val_images"] == 100
+    assert metrics["val_accuracy"] >= metrics["val_before"] - 0.0005    # never worse on validation than the start
+    exported = run_module("-m", "export", "--run", out, "--data", FIXTURE, "--limit-test", "100",
+                          "--out", out / "m.onnx", timeout=900)
+    assert exported.returncode == 0, exported.stderr[-3000:]
+    tuned_model = Classifier(out / "m.onnx")
+    assert tuned_model.card.recipe["finetune"]["corrections"] == 20
+    assert "Fine-tuned on 16 corrections" in model_card(tuned_model, metrics)
+    ok = [tuned_model.predict(drawn(sample, i)).digit == sample["y_test"][i] for i in range(20, 60)]
+    assert sum(ok) >= 38
+
+
+def test_replay_evens_out_the_digits_the_corrections_tilt():
+    from train.tune import balanced_replay
+
+    y_corrections = np.array([0] * 80 + [7] * 80)
+    pool = np.repeat(np.arange(10), 5000)
+    replay = balanced_replay(y_corrections, repeat=4, replay=6, y_pool=pool)
+    seen = replay + np.bincount(y_corrections, minlength=10) * 4
+    assert seen.max() - seen.min() <= 1 and replay.sum() == 6 * 640
+    assert replay[0] == replay[7] < replay[1]
