@@ -128,7 +128,8 @@ def correction_row(corrector, sketch):
         typed = gr.Textbox(placeholder="or type the whole number, e.g. 2026", show_label=False, max_length=8,
                            scale=3, elem_id="typed")
         keep = gr.Button("Keep", size="sm", scale=1)
-    said = gr.Markdown(corrector.notice(), elem_id="said")
+    said = gr.Markdown(elem_id="said")
+    gr.Markdown(f"<small>{corrector.notice()}</small>", elem_id="kept")
 
     def who(request):
         return getattr(request, "session_hash", None) or getattr(getattr(request, "client", None), "host", "")

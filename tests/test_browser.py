@@ -75,7 +75,7 @@ def test_wrong_it_was_keeps_the_correction(page, corrections_file):
     clear(page)
     draw(page, shape(DIGITS["1"]))
     wait_for_label(page, "1")
-    assert "Nothing about you" in page.locator("#said").inner_text()
+    assert "Nothing about you" in page.locator("#kept").inner_text()
     page.locator("#correct").get_by_role("button", name="7", exact=True).click()
     page.wait_for_function("() => document.querySelector('#said').innerText.includes('kept 7')", timeout=30_000)
     rows = Store(corrections_file).all()[before:]

@@ -45,7 +45,7 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
     from train.model import build_model
 
     keras.utils.set_random_seed(0)
-    model = build_model()
+    model = build_model(dropout=0.0)   # a random dropout mask would differ between the two steps
     x = tf.constant(to_model_input(sample["x_train"][:16]))
     y = tf.one_hot(sample["y_train"][:16], 10)
 
@@ -61,6 +61,10 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
         ours = tf.function(grads)(x, y)
     finally:
         fastgrad.install()
-    worst = max(float(tf.reduce_max(tf.abs(a - b))) / (float(tf.reduce_max(tf.abs(a))) + 1e-8)
+    # A bias feeding a training-mode BatchNorm has a zero gradient in exact arithmetic (rounding noise
+    # here), so each difference is measured against the larger of its own gradient and a thousandth of
+    # the largest one.
+    floor = 1e-3 * max(float(tf.reduce_max(tf.abs(a))) for a in theirs)
+    worst = max(float(tf.reduce_max(tf.abs(a - b))) / max(float(tf.reduce_max(tf.abs(a))), floor)
                 for a, b in zip(theirs, ours))
     assert worst < 1e-3, worst

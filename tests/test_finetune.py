@@ -37,8 +37,9 @@ def test_finetune_then_export_carries_the_corrections_into_the_card(classifier, 
                           "--out", out / "m.onnx", timeout=900)
     assert exported.returncode == 0, exported.stderr[-3000:]
     tuned_model = Classifier(out / "m.onnx")
-    assert tuned_model.card.recipe["finetune"]["corrections"] == 20
-    assert "Fine-tuned on 16 corrections" in model_card(tuned_model, metrics)
+    tuned_card = tuned_model.card.recipe["finetune"]
+    assert tuned_card["corrections"] == 20 == tuned_card["corrections_train"] + tuned_card["corrections_val"]
+    assert f"Fine-tuned on {tuned_card['corrections_train']} corrections" in model_card(tuned_model, metrics)
     ok = [tuned_model.predict(drawn(sample, i)).digit == sample["y_test"][i] for i in range(20, 60)]
     assert sum(ok) >= 38
 
