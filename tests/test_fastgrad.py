@@ -6,12 +6,27 @@ import pytest
 pytestmark = pytest.mark.train
 
 
+def tensorflows_and_ours(grads, *args):
+    """`grads(*args)` traced with TensorFlow's Conv2D gradient, then with train.fastgrad's."""
+    import tensorflow as tf
+
+    from train import fastgrad
+
+    try:
+        fastgrad.uninstall()
+        theirs = tf.function(grads)(*args)
+        fastgrad.install()
+        ours = tf.function(grads)(*args)
+    finally:
+        fastgrad.install()
+    return theirs, ours
+
+
 @pytest.mark.parametrize("padding,kernel,side", [("SAME", 3, 1), ("SAME", 3, 4), ("SAME", 1, 4), ("VALID", 3, 5),
                                                  ("SAME", 7, 6), ("VALID", 1, 2)])
 def test_fast_input_gradient_is_tensorflows(padding, kernel, side):
     import tensorflow as tf
 
-    from train import fastgrad
 
     rng = np.random.default_rng(kernel * 10 + side)
     x = tf.constant(rng.normal(size=(4, side, side, 8)), tf.float32)
@@ -24,13 +39,7 @@ def test_fast_input_gradient_is_tensorflows(padding, kernel, side):
             loss = tf.reduce_sum(y * tf.cos(y))
         return tape.gradient(loss, [x, w])
 
-    try:
-        fastgrad.uninstall()
-        theirs = tf.function(grads)(x, w)
-        fastgrad.install()
-        ours = tf.function(grads)(x, w)
-    finally:
-        fastgrad.install()
+    theirs, ours = tensorflows_and_ours(grads, x, w)
     for a, b in zip(theirs, ours):
         scale = float(tf.reduce_max(tf.abs(a))) + 1e-6
         assert float(tf.reduce_max(tf.abs(a - b))) <= 1e-5 * scale
@@ -41,7 +50,6 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
     import tensorflow as tf
 
     from demo.contract import to_model_input
-    from train import fastgrad
     from train.model import build_model
 
     keras.utils.set_random_seed(0)
@@ -54,13 +62,7 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
             loss = tf.reduce_mean(keras.losses.categorical_crossentropy(y, model(x, training=True)))
         return tape.gradient(loss, model.trainable_variables)
 
-    try:
-        fastgrad.uninstall()
-        theirs = tf.function(grads)(x, y)
-        fastgrad.install()
-        ours = tf.function(grads)(x, y)
-    finally:
-        fastgrad.install()
+    theirs, ours = tensorflows_and_ours(grads, x, y)
     # A bias feeding a training-mode BatchNorm has a zero gradient in exact arithmetic (rounding noise
     # here), so each difference is measured against the larger of its own gradient and a thousandth of
     # the largest one.
