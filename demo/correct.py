@@ -12,7 +12,8 @@ from functools import cached_property
 import numpy as np
 
 from demo.classifier import Classifier, Number, Prediction
-from demo.correction_store import KEPT, Correction, RateLimit, Store, StoreError, file_sha256
+from demo.correction_store import KEPT, Correction, RateLimit, Store, StoreError
+from demo.fileio import file_sha256
 from demo.number import MAX_DIGITS
 from demo.preprocess import BadImage, EmptyDrawing, sketch_ink
 

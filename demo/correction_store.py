@@ -9,7 +9,6 @@ about the person. Every failure is a `StoreError` with one sentence; the app sho
 from __future__ import annotations
 
 import datetime
-import hashlib
 import io
 import json
 import sqlite3
@@ -62,14 +61,6 @@ class Correction:
     model_sha256: str = ""
     created: str = ""
     id: int = 0
-
-
-def file_sha256(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(2**20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def png_bytes(ink: np.ndarray, side: int = DRAWING_SIDE) -> bytes:

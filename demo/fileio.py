@@ -1,5 +1,6 @@
-"""Atomic writes: a reader never sees a half-written file, whatever kills the writer."""
+"""Files: atomic writes (a reader never sees a half-written file, whatever kills the writer) and hashes."""
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -36,3 +37,12 @@ def write_text(dest, text):
 
 def write_json(dest, obj):
     write_text(dest, json.dumps(obj, indent=2) + "\n")
+
+
+def file_sha256(path) -> str:
+    """A file's SHA-256, read in 1 MiB blocks so a big model never sits in memory twice."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

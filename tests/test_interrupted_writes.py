@@ -12,6 +12,7 @@ import pytest
 
 from demo.classifier import Classifier, ModelError
 from demo.contract import to_model_input
+from demo.fileio import file_sha256
 from tests.conftest import FIXTURE, ROOT, SHIPPED
 from train import data
 
@@ -59,7 +60,7 @@ def slow_server():
 
 def test_a_download_killed_half_way_is_never_taken_for_the_data_set(tmp_path, slow_server):
     dest = tmp_path / "cache" / "mnist.npz"
-    digest = data.sha256(FIXTURE)
+    digest = file_sha256(FIXTURE)
     code = f"from train.data import download; download({slow_server!r}, {str(dest)!r}, {digest!r})"
     kill_when_temp_appears(["-c", code], dest.parent, ".mnist.npz.*.tmp")
     assert not dest.exists()

@@ -1,5 +1,4 @@
 """MNIST: download (SHA-256 checked, atomic), or a local copy; validation; a seeded split."""
-import hashlib
 import os
 import time
 import urllib.request
@@ -7,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from demo.fileio import atomic_path
+from demo.fileio import atomic_path, file_sha256
 
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
@@ -27,18 +26,10 @@ class DataError(Exception):
     """A data file that is missing, corrupt or not MNIST; the message says what to do."""
 
 
-def sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def download(url=MNIST_URL, dest=None, expected_sha256=MNIST_SHA256):
     """Fetch into a temp file beside `dest`, check the hash, then rename: never a half file."""
     dest = Path(dest or CACHE_DIR / "mnist.npz")
-    if dest.exists() and sha256(dest) == expected_sha256:
+    if dest.exists() and file_sha256(dest) == expected_sha256:
         return dest
     for stale in dest.parent.glob(f".{dest.name}.*.tmp"):
         if time.time() - stale.stat().st_mtime > STALE_SECONDS:
@@ -54,7 +45,7 @@ def download(url=MNIST_URL, dest=None, expected_sha256=MNIST_SHA256):
                     f"Could not download MNIST from {url} ({e}); "
                     f"pass --data PATH/mnist.npz or set {DATA_ENV} to use a local copy."
                 ) from None
-        got = sha256(tmp)
+        got = file_sha256(tmp)
         if got != expected_sha256:
             raise DataError(
                 f"Downloaded {url} has SHA-256 {got}, expected {expected_sha256}; "
