@@ -2,6 +2,7 @@
 
 Works with no arguments, as a Hugging Face Space runs it. TensorFlow-free.
 """
+
 import argparse
 import os
 import sys
@@ -13,11 +14,11 @@ from demo.memory import tune_malloc
 from demo.server import os_error_handler, port_in_use, raise_fd_limit
 from demo.ui import CSS, KEEP_UPLOADS, build_app
 
-CONCURRENCY = 2   # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
+CONCURRENCY = 2  # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
 # What one visitor may cost a public link (README, "Safe to share"):
-MAX_FILE_SIZE = "10mb"     # an upload; a phone photo is 2-5 MB
-QUEUE_SIZE = 64            # events waiting at once, page and API together; more are refused at once
-SESSIONS = 500             # session states kept (every API call opens one), oldest dropped first
+MAX_FILE_SIZE = "10mb"  # an upload; a phone photo is 2-5 MB
+QUEUE_SIZE = 64  # events waiting at once, page and API together; more are refused at once
+SESSIONS = 500  # session states kept (every API call opens one), oldest dropped first
 
 
 def default_threads(concurrency):
@@ -26,28 +27,49 @@ def default_threads(concurrency):
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="ONNX model following the digit contract")
     p.add_argument("--share", action="store_true", help="also serve on a public gradio.live link")
-    p.add_argument("--host", default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                   help="address to listen on (0.0.0.0 for every interface)")
+    p.add_argument(
+        "--host",
+        default=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+        help="address to listen on (0.0.0.0 for every interface)",
+    )
     p.add_argument("--port", type=int, default=int(os.environ.get("GRADIO_SERVER_PORT", 7860)))
-    p.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}",
-                   help="how many digits to show")
-    p.add_argument("--concurrency", type=int, default=CONCURRENCY,
-                   help="requests worked on at once; more only queue for the same cores (see bench.load)")
-    p.add_argument("--threads", type=int, default=0,
-                   help="onnxruntime intra-op threads per request; 0 = cores / concurrency")
-    p.add_argument("--keep-uploads", type=int, default=KEEP_UPLOADS, metavar="SECONDS",
-                   help="uploaded and generated files older than this are deleted")
-    p.add_argument("--corrections", default=str(DEFAULT_STORE), metavar="PATH",
-                   help="SQLite file that keeps the corrections people give (the page says what is kept)")
+    p.add_argument(
+        "--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}", help="how many digits to show"
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        default=CONCURRENCY,
+        help="requests worked on at once; more only queue for the same cores (see bench.load)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=0, help="onnxruntime intra-op threads per request; 0 = cores / concurrency"
+    )
+    p.add_argument(
+        "--keep-uploads",
+        type=int,
+        default=KEEP_UPLOADS,
+        metavar="SECONDS",
+        help="uploaded and generated files older than this are deleted",
+    )
+    p.add_argument(
+        "--corrections",
+        default=str(DEFAULT_STORE),
+        metavar="PATH",
+        help="SQLite file that keeps the corrections people give (the page says what is kept)",
+    )
     p.add_argument("--no-corrections", action="store_true", help="take no corrections; nothing is written")
     args = p.parse_args(argv)
     if port_in_use(args.host, args.port):
-        sys.exit(f"error: port {args.port} on {args.host} is already in use (is the app running already?); "
-                 f"choose another with --port {args.port + 1}.")
+        sys.exit(
+            f"error: port {args.port} on {args.host} is already in use (is the app running already?); "
+            f"choose another with --port {args.port + 1}."
+        )
     tune_malloc()
     raise_fd_limit()
     try:
@@ -57,11 +79,19 @@ def main(argv=None):
     corrector = Corrector(classifier, None if args.no_corrections else Store(args.corrections))
     if corrector.problem:
         print(f"warning: {corrector.problem} The app serves without keeping corrections until that is fixed.")
-    app = build_app(classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads,
-                    corrector=corrector)
+    app = build_app(
+        classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads, corrector=corrector
+    )
     app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
-    app.launch(server_name=args.host, server_port=args.port, share=args.share, max_file_size=MAX_FILE_SIZE, css=CSS,
-               state_session_capacity=SESSIONS, app_kwargs={"exception_handlers": {OSError: os_error_handler}})
+    app.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        max_file_size=MAX_FILE_SIZE,
+        css=CSS,
+        state_session_capacity=SESSIONS,
+        app_kwargs={"exception_handlers": {OSError: os_error_handler}},
+    )
 
 
 if __name__ == "__main__":

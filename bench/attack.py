@@ -17,11 +17,12 @@ from pathlib import Path
 
 import httpx
 
-from bench.attacks import ATTACKS, REQUESTS, Target, burst, measured, normal_drawing, slow_headers
+from bench.attacks import ATTACKS, REQUESTS, burst, slow_headers
 from bench.load import LOAD_HEADER, drawings, load_rows
 from bench.nginx import running_nginx
 from bench.report import machine, publish, table
 from bench.serve import rss_mb, running_app
+from bench.target import Target, measured, normal_drawing
 from demo.server import raise_fd_limit
 
 
@@ -40,16 +41,28 @@ def main(argv=None):
     args = p.parse_args(argv)
     raise_fd_limit()
     rows, failures = [], []
-    with tempfile.TemporaryDirectory() as tmp, running_app(nofile=1024) as (url, proc), \
-            httpx.Client(timeout=120) as http:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_app(nofile=1024) as (url, proc),
+        httpx.Client(timeout=120) as http,
+    ):
         target = Target(url, proc.pid, http, Path(tmp))
         normal_drawing(target)
         start_rss = rss_mb(proc.pid)
         for name, attack in ATTACKS.items():
             m = measured(target, attack, REQUESTS.get(name, 1))
             right, seconds = next_normal(target)
-            rows.append([name, m.answer.replace("|", "/"), "yes" if m.ok else "**no**", f"{m.seconds:.2f}",
-                         f"{m.peak_mb:.0f}", f"{m.cpu_s:.2f}", f"{'right' if right else '**wrong**'}, {seconds:.2f} s"])
+            rows.append(
+                [
+                    name,
+                    m.answer.replace("|", "/"),
+                    "yes" if m.ok else "**no**",
+                    f"{m.seconds:.2f}",
+                    f"{m.peak_mb:.0f}",
+                    f"{m.cpu_s:.2f}",
+                    f"{'right' if right else '**wrong**'}, {seconds:.2f} s",
+                ]
+            )
             failures += [name] if not (m.ok and right) else []
             print(rows[-1], flush=True)
         kept = burst(target)
@@ -58,22 +71,32 @@ def main(argv=None):
             proxied = Target(proxy, proc.pid, http, Path(tmp))
             m = measured(proxied, lambda t: slow_headers(t, 1000), 1000)
             right, seconds = next_normal(proxied)
-            rows.append(["1,000 slow-header connections through deploy/nginx.conf", m.answer,
-                         "yes" if m.ok else "**no**", f"{m.seconds:.2f}", f"{m.peak_mb:.0f}", f"{m.cpu_s:.2f}",
-                         f"{'right' if right else '**wrong**'}, {seconds:.2f} s"])
+            rows.append(
+                [
+                    "1,000 slow-header connections through deploy/nginx.conf",
+                    m.answer,
+                    "yes" if m.ok else "**no**",
+                    f"{m.seconds:.2f}",
+                    f"{m.peak_mb:.0f}",
+                    f"{m.cpu_s:.2f}",
+                    f"{'right' if right else '**wrong**'}, {seconds:.2f} s",
+                ]
+            )
             failures += [] if m.ok and right else ["nginx"]
             print(rows[-1], flush=True)
         load, errors = load_rows(url, proc.pid, [1, 8, 32, 64], args.seconds, drawings(tmp))
-    body = (f"`python -m bench.attack --seconds {args.seconds:g}` on {machine()}: one app started as a user "
-            "starts it (soft descriptor limit 1,024), every attack through its HTTP API from 127.0.0.1. "
-            "Peak MB: the app's peak resident memory during the attack above where it started. CPU: the app's "
-            "CPU time per request sent (all its threads). Floors: 250 MB and 2 s per request, a drawing under 2 s "
-            "with 10 heavy photos in flight, under 1 s behind nginx with 1,000 slow clients.\n\n"
-            + table(["attack", "answer", "safe", "seconds", "peak MB", "CPU s / request", "next drawing"], rows)
-            + f"\n\nMemory: {start_rss:.0f} MB before the attacks, {end_rss:.0f} MB after them all; a burst of "
-            f"24 of the biggest accepted photos (16 Mpx PNG, 841 Mpx JPEG) from 8 clients left {kept:+.1f} MB.\n\n"
-            f"Load on the same app, right after, with plain HTTP clients ({args.seconds:g} s per row):\n\n"
-            + table(LOAD_HEADER, load))
+    body = (
+        f"`python -m bench.attack --seconds {args.seconds:g}` on {machine()}: one app started as a user "
+        "starts it (soft descriptor limit 1,024), every attack through its HTTP API from 127.0.0.1. "
+        "Peak MB: the app's peak resident memory during the attack above where it started. CPU: the app's "
+        "CPU time per request sent (all its threads). Floors: 250 MB and 2 s per request, a drawing under 2 s "
+        "with 10 heavy photos in flight, under 1 s behind nginx with 1,000 slow clients.\n\n"
+        + table(["attack", "answer", "safe", "seconds", "peak MB", "CPU s / request", "next drawing"], rows)
+        + f"\n\nMemory: {start_rss:.0f} MB before the attacks, {end_rss:.0f} MB after them all; a burst of "
+        f"24 of the biggest accepted photos (16 Mpx PNG, 841 Mpx JPEG) from 8 clients left {kept:+.1f} MB.\n\n"
+        f"Load on the same app, right after, with plain HTTP clients ({args.seconds:g} s per row):\n\n"
+        + table(LOAD_HEADER, load)
+    )
     if errors:
         body += "\n\nFirst errors: " + "; ".join(errors[:3])
     publish("Attacks", body)

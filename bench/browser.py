@@ -7,6 +7,7 @@ page (`performance.now()` at `pointerup` and at the Label's change, seen by a Mu
 the time goes comes from the page's own Resource Timing: pen-up to the first request (the front end
 turning the canvas into PNGs), the uploads, and the queue call to the Label.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,21 +44,27 @@ def measure(url: str, n: int, browser) -> list[dict]:
     out = []
     for k in range(n):
         before = page.evaluate("window.__marks.label.length")
-        clear(page)                                     # the clear's own answer arrives first
+        clear(page)  # the clear's own answer arrives first
         page.wait_for_function(f"() => window.__marks.label.length > {before}", timeout=30_000)
         page.locator('#sketchpad button[aria-label="Brush"]').first.click()
         seen = page.evaluate("window.__marks.label.length")
         page.evaluate("performance.clearResourceTimings()")
         draw(page, shape(DIGITS[ONE_STROKE[k % len(ONE_STROKE)]]))
         page.wait_for_function(f"() => window.__marks.label.length > {seen}", timeout=30_000)
-        page.wait_for_timeout(300)                      # let the request entries settle
+        page.wait_for_timeout(300)  # let the request entries settle
         up = page.evaluate("window.__marks.up[window.__marks.up.length - 1]")
         label_at = page.evaluate(f"window.__marks.label[{seen}][0]")
         requests = [r for r in page.evaluate(RESOURCES) if r[1] >= up]
         first = min((r[1] for r in requests), default=label_at)
         join = min((r[1] for r in requests if r[0].startswith("queue/join")), default=first)
-        out.append({"total": label_at - up, "front end": first - up, "uploads": join - first,
-                    "queue call to label": label_at - join})
+        out.append(
+            {
+                "total": label_at - up,
+                "front end": first - up,
+                "uploads": join - first,
+                "queue call to label": label_at - join,
+            }
+        )
     page.context.close()
     return out
 
@@ -81,14 +88,17 @@ def main(argv=None):
         browser.close()
     rows = []
     for part in ("total", "front end", "uploads", "queue call to label"):
-        rows.append((part, *(f"{pct([r[part] for r in runs[a]], 50)} / {pct([r[part] for r in runs[a]], 95)}"
-                             for a in runs)))
-    body = (f"`python -m bench.browser --n {args.n}` on {machine()}, headless Chromium, the app and the floor "
-            "started one after the other in one run. Pen-up to the Label's new answer, ms p50 / p95, measured "
-            "inside the page, and where it goes (the page's Resource Timing): the front end turning the canvas "
-            "into images before its first request, the uploads of those images, and the queue call until the "
-            "Label changes (the server's work, the answer's stream and the render).\n\n"
-            + table(["pen-up to answer", *runs], rows))
+        rows.append(
+            (part, *(f"{pct([r[part] for r in runs[a]], 50)} / {pct([r[part] for r in runs[a]], 95)}" for a in runs))
+        )
+    body = (
+        f"`python -m bench.browser --n {args.n}` on {machine()}, headless Chromium, the app and the floor "
+        "started one after the other in one run. Pen-up to the Label's new answer, ms p50 / p95, measured "
+        "inside the page, and where it goes (the page's Resource Timing): the front end turning the canvas "
+        "into images before its first request, the uploads of those images, and the queue call until the "
+        "Label changes (the server's work, the answer's stream and the render).\n\n"
+        + table(["pen-up to answer", *runs], rows)
+    )
     publish("Browser", body, write=not args.no_write)
     return runs
 

@@ -17,8 +17,9 @@ FILE = {"_type": "gradio.FileData"}
 def upload(http: httpx.Client, url: str, paths: list[str]) -> list[dict]:
     """Files -> Gradio file records pointing into its upload folder."""
     with contextlib.ExitStack() as stack:
-        response = http.post(url + "gradio_api/upload",
-                             files=[("files", stack.enter_context(open(p, "rb"))) for p in paths])
+        response = http.post(
+            url + "gradio_api/upload", files=[("files", stack.enter_context(open(p, "rb"))) for p in paths]
+        )
     response.raise_for_status()
     return [{"path": path, "meta": FILE} for path in response.json()]
 

@@ -1,4 +1,5 @@
 """Sketchpad values made from real MNIST digits, as a person would draw them on the canvas."""
+
 from pathlib import Path
 
 import numpy as np
@@ -27,14 +28,14 @@ def place_digit(digit28, canvas=400, height=0.6, center=(0.5, 0.5)):
     """A real 28x28 MNIST digit scaled so its ink is `height` of the canvas, centred at `center`."""
     d = digit28.astype(np.float32) / 255.0
     rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
-    d = d[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    d = d[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     scale = height * canvas / d.shape[0]
     size = (max(1, round(d.shape[1] * scale)), max(1, round(d.shape[0] * scale)))
     big = np.asarray(Image.fromarray(d, mode="F").resize(size, Image.Resampling.BILINEAR)).clip(0, 1)
     ink = np.zeros((canvas, canvas), np.float32)
     top = int(np.clip(center[1] * canvas - size[1] / 2, 0, canvas - size[1]))
     left = int(np.clip(center[0] * canvas - size[0] / 2, 0, canvas - size[0]))
-    ink[top:top + size[1], left:left + size[0]] = big[:canvas - top, :canvas - left]
+    ink[top : top + size[1], left : left + size[0]] = big[: canvas - top, : canvas - left]
     return ink
 
 
@@ -57,6 +58,8 @@ def as_upload(value, folder, name):
         Image.fromarray(array).save(path)
         return handle_file(path)
 
-    return {"background": save(value["background"], "background"),
-            "layers": [save(layer, f"layer{i}") for i, layer in enumerate(value["layers"])],
-            "composite": save(value["composite"], "composite")}
+    return {
+        "background": save(value["background"], "background"),
+        "layers": [save(layer, f"layer{i}") for i, layer in enumerate(value["layers"])],
+        "composite": save(value["composite"], "composite"),
+    }

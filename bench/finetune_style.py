@@ -30,7 +30,7 @@ from demo.ui import CANVAS_H, CANVAS_W
 from train.data import load, split
 
 ROOT = Path(__file__).resolve().parent.parent
-SCALE = 10   # the 28x28 digit is redrawn at 280x280 before the strokes are added
+SCALE = 10  # the 28x28 digit is redrawn at 280x280 before the strokes are added
 
 
 def pen(d28: np.ndarray) -> float:
@@ -50,8 +50,11 @@ def slashed_zero(d28: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     ys, xs = np.nonzero(np.asarray(im) > 100)
     x0, x1, y0, y1 = xs.min(), xs.max(), ys.min(), ys.max()
     w, lean, over = int(pen(d28) * SCALE * 0.45), rng.uniform(-0.1, 0.15), rng.uniform(0.0, 0.12)
-    ImageDraw.Draw(im).line([(x1 + lean * (x1 - x0), y0 - over * (y1 - y0)),
-                             (x0 - lean * (x1 - x0), y1 + over * (y1 - y0))], fill=255, width=w)
+    ImageDraw.Draw(im).line(
+        [(x1 + lean * (x1 - x0), y0 - over * (y1 - y0)), (x0 - lean * (x1 - x0), y1 + over * (y1 - y0))],
+        fill=255,
+        width=w,
+    )
     return np.asarray(im)
 
 
@@ -71,13 +74,13 @@ def on_canvas(styled: np.ndarray, rng: np.random.Generator) -> dict:
     """The styled digit written on the app's canvas, 50-70% of its height, as the Sketchpad sends it."""
     ink = styled.astype(np.float32) / 255
     rows, cols = np.flatnonzero(ink.max(1) > 0.1), np.flatnonzero(ink.max(0) > 0.1)
-    ink = ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
     h = int(rng.uniform(0.5, 0.7) * CANVAS_H)
     w = max(1, round(ink.shape[1] * h / ink.shape[0]))
     ink = np.asarray(Image.fromarray(ink, mode="F").resize((w, h), Image.Resampling.BILINEAR)).clip(0, 1)
     canvas = np.zeros((CANVAS_H, CANVAS_W), np.float32)
     top, left = int(rng.integers(0, CANVAS_H - h)), int(rng.integers(100, CANVAS_W - 100 - w))
-    canvas[top:top + h, left:left + w] = ink
+    canvas[top : top + h, left : left + w] = ink
     return sketch_value(canvas)
 
 
@@ -101,7 +104,7 @@ def read_right(classifier: Classifier, drawings: list[tuple[dict, int]]) -> floa
 def mnist_test(classifier: Classifier, data: str | None) -> float:
     _, (x_test, y_test) = load(data)
     x = to_model_input(x_test)
-    pred = np.concatenate([classifier.predict_batch(x[i:i + 500]).argmax(1) for i in range(0, len(x), 500)])
+    pred = np.concatenate([classifier.predict_batch(x[i : i + 500]).argmax(1) for i in range(0, len(x), 500)])
     return float((pred == y_test).mean())
 
 
@@ -122,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     args = p.parse_args(argv)
 
     drawings = styled_digits(args.data, args.n, args.seed)
-    taught, held_out = drawings[: len(drawings) // 2], drawings[len(drawings) // 2:]
+    taught, held_out = drawings[: len(drawings) // 2], drawings[len(drawings) // 2 :]
     shipped = Classifier(DEFAULT_MODEL)
     store_path = Path(tempfile.mkdtemp()) / "corrections.sqlite"
     corrector = Corrector(shipped, Store(store_path))
@@ -130,8 +133,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"{kept} corrections kept in {store_path}", flush=True)
     data = ["--data", args.data] if args.data else []
     out = Path(args.out)
-    tune_s = run("-m", "train.finetune", "--corrections", str(store_path), "--out", str(out),
-                 "--epochs", str(args.epochs), *data)
+    tune_s = run(
+        "-m", "train.finetune", "--corrections", str(store_path), "--out", str(out), "--epochs", str(args.epochs), *data
+    )
     export_s = run("-m", "export", "--run", str(out), "--out", str(out / "model.onnx"), *data)
     tuned = Classifier(out / "model.onnx")
 
@@ -139,15 +143,24 @@ def main(argv: list[str] | None = None) -> None:
     for name, clf in (("shipped model", shipped), ("fine-tuned on the corrections", tuned)):
         zeros = [(v, d) for v, d in held_out if d == 0]
         sevens = [(v, d) for v, d in held_out if d == 7]
-        rows.append([name, f"{read_right(clf, held_out):.1%}", f"{read_right(clf, zeros):.1%}",
-                     f"{read_right(clf, sevens):.1%}", f"{mnist_test(clf, args.data):.2%}"])
+        rows.append(
+            [
+                name,
+                f"{read_right(clf, held_out):.1%}",
+                f"{read_right(clf, zeros):.1%}",
+                f"{read_right(clf, sevens):.1%}",
+                f"{mnist_test(clf, args.data):.2%}",
+            ]
+        )
         print(rows[-1], flush=True)
-    body = (f"`python -m bench.finetune_style --n {args.n} --epochs {args.epochs}` on {machine()}: {args.n} "
-            "styled digits (slashed 0s, crossed 7s) made from MNIST training "
-            f"digits and written on the app's canvas; {kept} of them corrected through the app's own code into "
-            f"SQLite, `python -m train.finetune` ({tune_s / 60:.1f} min including start-up and evaluation), "
-            f"`python -m export` ({export_s / 60:.1f} min); the other {len(held_out)} read before and after.\n\n"
-            + table(["model", "held-out style, exact", "slashed 0s", "crossed 7s", "MNIST test (10,000)"], rows))
+    body = (
+        f"`python -m bench.finetune_style --n {args.n} --epochs {args.epochs}` on {machine()}: {args.n} "
+        "styled digits (slashed 0s, crossed 7s) made from MNIST training "
+        f"digits and written on the app's canvas; {kept} of them corrected through the app's own code into "
+        f"SQLite, `python -m train.finetune` ({tune_s / 60:.1f} min including start-up and evaluation), "
+        f"`python -m export` ({export_s / 60:.1f} min); the other {len(held_out)} read before and after.\n\n"
+        + table(["model", "held-out style, exact", "slashed 0s", "crossed 7s", "MNIST test (10,000)"], rows)
+    )
     publish("Fine-tuning on corrections", body, write=not args.no_write)
 
 

@@ -5,6 +5,7 @@ no work: the API returns a constant, the page a count of its calls, so a browser
 arrive. Whatever a request to it costs is Gradio and its client, not our preprocessing or model.
 A second endpoint, `/echo`, returns a string it is sent: no files at all, the client's own floor.
 """
+
 import argparse
 import itertools
 
@@ -31,8 +32,9 @@ def main(argv=None):
     with gr.Blocks() as app:
         canvas = gr.Sketchpad(canvas_size=(CANVAS_W, CANVAS_H), type="numpy", elem_id="sketchpad")
         label = gr.Label(elem_id="answer")
-        canvas.change(counted, canvas, label, api_visibility="private", trigger_mode="always_last",
-                      show_progress="hidden")
+        canvas.change(
+            counted, canvas, label, api_visibility="private", trigger_mode="always_last", show_progress="hidden"
+        )
         gr.Button(visible=False).click(constant, canvas, label, api_name="predict")
         text = gr.Textbox()
         text.submit(lambda s: s, text, text, api_name="echo")

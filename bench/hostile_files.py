@@ -1,5 +1,6 @@
 """Pictures an attacker sends, made small: a PNG or JPEG that declares a huge size, and the
 heaviest pictures the app still accepts (cached in the folder given)."""
+
 import io
 from pathlib import Path
 
@@ -19,7 +20,7 @@ def jpeg_declaring(side: int, progressive: bool) -> bytes:
     Image.new("L", (64, 64), 255).save(buf, format="JPEG", progressive=progressive)
     data = bytearray(buf.getvalue())
     sof = data.find(b"\xff\xc2" if progressive else b"\xff\xc0")
-    data[sof + 5:sof + 9] = side.to_bytes(2, "big") + side.to_bytes(2, "big")
+    data[sof + 5 : sof + 9] = side.to_bytes(2, "big") + side.to_bytes(2, "big")
     return bytes(data)
 
 

@@ -4,6 +4,7 @@ onnxruntime int8 and fp32 against Keras `model.predict` (the original way), sing
 then the app itself: cold start to first answer, full request latency through gradio_client, and
 the resident memory of the TensorFlow-free app process.
 """
+
 import argparse
 import itertools
 import tempfile
@@ -58,9 +59,11 @@ def request_latencies(url, files, labels, n_requests):
         assert client.predict(f, api_name="/predict")["label"] == y
 
     with httpx.Client(timeout=60) as http:
+
         def via_http():
             f, y = next(cases)
             assert rest_predict(http, url, f)["label"] == y
+
         return time_calls(via_client, n_requests, warmup=3), time_calls(via_http, n_requests, warmup=3)
 
 
@@ -71,14 +74,15 @@ def app_numbers(model, x_digits, n_requests):
 
     values = [sketch_value(place_digit(d, 400, 0.6)) for d in x_digits[:20]]
     clf = Classifier(model)
-    labels = [str(clf.predict(v).digit) for v in values]   # the app must give the model's own answer
+    labels = [str(clf.predict(v).digit) for v in values]  # the app must give the model's own answer
     cases = itertools.cycle(values)
-    in_process = time_calls(lambda: clf.predict(next(cases)), n_requests)   # preprocess + onnxruntime
+    in_process = time_calls(lambda: clf.predict(next(cases)), n_requests)  # preprocess + onnxruntime
     with tempfile.TemporaryDirectory() as tmp:
         files = [as_upload(v, tmp, str(i)) for i, v in enumerate(values)]
         started = time.perf_counter()
         with running_app("--model", model) as (url, proc):
             from gradio_client import Client
+
             Client(url, verbose=False).predict(files[0], api_name="/predict")
             cold = time.perf_counter() - started
             app_client, app_http = request_latencies(url, files, labels, n_requests)
@@ -87,10 +91,20 @@ def app_numbers(model, x_digits, n_requests):
             floor_client, floor_http = request_latencies(url, files, ["1"] * len(files), n_requests)
             floor_rss = rss_mb(proc.pid)
             from gradio_client import Client
+
             client = Client(url, verbose=False)
             echo = time_calls(lambda: client.predict("7", api_name="/echo"), n_requests, warmup=3)
-    return dict(cold=cold, in_process=in_process, app_client=app_client, app_http=app_http,
-                floor_client=floor_client, floor_http=floor_http, rss=rss, floor_rss=floor_rss, echo=echo)
+    return dict(
+        cold=cold,
+        in_process=in_process,
+        app_client=app_client,
+        app_http=app_http,
+        floor_client=floor_client,
+        floor_http=floor_http,
+        rss=rss,
+        floor_rss=floor_rss,
+        echo=echo,
+    )
 
 
 def main(argv=None):
@@ -104,30 +118,48 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     from train.data import load
+
     _, (x_test, _) = load(args.data)
     single = to_model_input(x_test[:1])
     batch = to_model_input(x_test[:256])
-    engines = {}   # name: (one image, a batch of 256, file MB)
+    engines = {}  # name: (one image, a batch of 256, file MB)
     for label, path in (("int8", args.int8), ("fp32", args.model)):
         if Path(path).exists():
             clf = Classifier(path)
-            engines[f"onnxruntime {label}"] = (partial(clf.predict_batch, single), partial(clf.predict_batch, batch),
-                                               f"{Path(path).stat().st_size / 2**20:.1f}")
+            engines[f"onnxruntime {label}"] = (
+                partial(clf.predict_batch, single),
+                partial(clf.predict_batch, batch),
+                f"{Path(path).stat().st_size / 2**20:.1f}",
+            )
     if Path(args.run, "best.weights.h5").exists():
         from export.onnx_export import load_keras
+
         model = load_keras(args.run)
-        engines[KERAS] = (partial(model.predict, single, verbose=0),
-                          partial(model.predict, batch, batch_size=256, verbose=0), "(TF)")
-        engines["Keras direct call `model(x)`"] = (partial(model, single, training=False),
-                                                   partial(model, batch, training=False), "(TF)")
+        engines[KERAS] = (
+            partial(model.predict, single, verbose=0),
+            partial(model.predict, batch, batch_size=256, verbose=0),
+            "(TF)",
+        )
+        engines["Keras direct call `model(x)`"] = (
+            partial(model, single, training=False),
+            partial(model, batch, training=False),
+            "(TF)",
+        )
     lat = interleaved({name: one for name, (one, _, _) in engines.items()}, args.n)
     rows = []
     for name, (_, many, size_mb) in engines.items():
-        many()   # warm-up
+        many()  # warm-up
         t = time.perf_counter()
         many()
-        rows.append([name, f"{lat[name][50]:.2f}", f"{lat[name][99]:.2f}",
-                     f"{len(batch) / (time.perf_counter() - t):.0f}", size_mb])
+        rows.append(
+            [
+                name,
+                f"{lat[name][50]:.2f}",
+                f"{lat[name][99]:.2f}",
+                f"{len(batch) / (time.perf_counter() - t):.0f}",
+                size_mb,
+            ]
+        )
     keras_p50 = lat[KERAS][50] if KERAS in lat else float("nan")
     ort_p50 = {name.split()[-1]: lat[name][50] for name in lat if name.startswith("onnxruntime")}
 
@@ -136,30 +168,44 @@ def main(argv=None):
     def ms(pc):
         return f"{pc[50]:.0f} / {pc[95]:.0f} / {pc[99]:.0f}"
 
-    body = (f"`python -m bench.inference` on {machine()}.\n\n"
-            + table(["engine", "1 image p50 ms", "1 image p99 ms", "batch of 256, images/s", "file MB"], rows)
-            + "\n\nSingle image, onnxruntime vs Keras `predict`: "
-            + ", ".join(f"{k} **{keras_p50 / v:.1f}x** faster" for k, v in ort_p50.items()) + ".\n\n"
-            + f"A drawing (400x400 Sketchpad value, {args.requests} requests, real MNIST digits, every answer "
-            "checked), p50 / p95 / p99 ms. The floor is Gradio alone: the same Sketchpad -> Label endpoint "
-            "answered by a constant (`bench/floor_app.py`).\n\n"
-            + table(["path", "the app (fp32 model)", "Gradio floor (constant handler)"], [
+    body = (
+        f"`python -m bench.inference` on {machine()}.\n\n"
+        + table(["engine", "1 image p50 ms", "1 image p99 ms", "batch of 256, images/s", "file MB"], rows)
+        + "\n\nSingle image, onnxruntime vs Keras `predict`: "
+        + ", ".join(f"{k} **{keras_p50 / v:.1f}x** faster" for k, v in ort_p50.items())
+        + ".\n\n"
+        + f"A drawing (400x400 Sketchpad value, {args.requests} requests, real MNIST digits, every answer "
+        "checked), p50 / p95 / p99 ms. The floor is Gradio alone: the same Sketchpad -> Label endpoint "
+        "answered by a constant (`bench/floor_app.py`).\n\n"
+        + table(
+            ["path", "the app (fp32 model)", "Gradio floor (constant handler)"],
+            [
                 ["in process: `Classifier.predict` (preprocess + onnxruntime)", ms(app["in_process"]), "-"],
-                ["HTTP API (`/gradio_api/upload` + `/gradio_api/call/predict`)", ms(app["app_http"]),
-                 ms(app["floor_http"])],
+                [
+                    "HTTP API (`/gradio_api/upload` + `/gradio_api/call/predict`)",
+                    ms(app["app_http"]),
+                    ms(app["floor_http"]),
+                ],
                 ["gradio_client `predict`", ms(app["app_client"]), ms(app["floor_client"])],
                 ["gradio_client `predict` of a string to a Textbox echo (no files)", "-", ms(app["echo"])],
-            ])
-            + "\n\ngradio_client waits for each result by polling its message queue every 50 ms "
-            "(`time.sleep(0.05)` in `gradio_client/utils.py`, `stream_sse_v1plus`) and uploads each file of "
-            "the Sketchpad value in its own request: the echo row is its floor for any endpoint, and the "
-            "HTTP API row is what the app itself costs."
-            + "\n\n"
-            + table(["the app (TensorFlow-free, fp32 model)", "value"], [
+            ],
+        )
+        + "\n\ngradio_client waits for each result by polling its message queue every 50 ms "
+        "(`time.sleep(0.05)` in `gradio_client/utils.py`, `stream_sse_v1plus`) and uploads each file of "
+        "the Sketchpad value in its own request: the echo row is its floor for any endpoint, and the "
+        "HTTP API row is what the app itself costs."
+        + "\n\n"
+        + table(
+            ["the app (TensorFlow-free, fp32 model)", "value"],
+            [
                 ["cold start to first answer", f"{app['cold']:.1f} s"],
-                ["app resident memory after the requests", f"{app['rss']:.0f} MB "
-                 f"(Gradio floor app: {app['floor_rss']:.0f} MB)"],
-            ]))
+                [
+                    "app resident memory after the requests",
+                    f"{app['rss']:.0f} MB (Gradio floor app: {app['floor_rss']:.0f} MB)",
+                ],
+            ],
+        )
+    )
     publish("Inference", body)
 
 

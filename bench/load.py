@@ -28,8 +28,10 @@ def drawings(tmp, n=16):
     """(Sketchpad value as files, the digit's label) for n real test digits."""
     with np.load(FIXTURE) as f:
         digits, labels = f["x_test"][:n], f["y_test"][:n]
-    return [(as_upload(sketch_value(place_digit(d, 400, 0.6)), tmp, str(i)), str(y))
-            for i, (d, y) in enumerate(zip(digits, labels))]
+    return [
+        (as_upload(sketch_value(place_digit(d, 400, 0.6)), tmp, str(i)), str(y))
+        for i, (d, y) in enumerate(zip(digits, labels))
+    ]
 
 
 def client_loop(url, cases, deadline, latencies, errors, lock):
@@ -54,8 +56,10 @@ def run(url, clients, seconds, cases):
     """(latencies ms, errors, wall seconds) for `clients` threads over `seconds`."""
     latencies, errors, lock = [], [], threading.Lock()
     deadline = time.time() + seconds
-    threads = [threading.Thread(target=client_loop, args=(url, cases, deadline, latencies, errors, lock))
-               for _ in range(clients)]
+    threads = [
+        threading.Thread(target=client_loop, args=(url, cases, deadline, latencies, errors, lock))
+        for _ in range(clients)
+    ]
     started = time.time()
     for t in threads:
         t.start()
@@ -69,8 +73,18 @@ def load_rows(url, pid, counts, seconds, cases, prefix=()):
     for n in counts:
         lat, errs, wall = run(url, n, seconds, cases)
         pc = percentiles(lat) if lat else {50: float("nan"), 95: float("nan"), 99: float("nan")}
-        rows.append([*prefix, n, f"{len(lat) / wall:.1f}", f"{pc[50]:.0f}", f"{pc[95]:.0f}", f"{pc[99]:.0f}",
-                     len(errs), f"{rss_mb(pid):.0f}"])
+        rows.append(
+            [
+                *prefix,
+                n,
+                f"{len(lat) / wall:.1f}",
+                f"{pc[50]:.0f}",
+                f"{pc[95]:.0f}",
+                f"{pc[99]:.0f}",
+                len(errs),
+                f"{rss_mb(pid):.0f}",
+            ]
+        )
         errors += errs
         print(rows[-1], flush=True)
     return rows, errors
@@ -88,15 +102,17 @@ def soak(url, pid, clients, seconds, cases, warmup=60, step=60):
     while time.time() - start < seconds:
         lat, errs, _ = run(url, clients, min(step, seconds - (time.time() - start)), cases)
         errors += errs
-        rows.append([f"{time.time() - start:.0f}", len(lat), len(errs), f"{rss_mb(pid):.0f}",
-                     f"{rss_mb(pid) - base:+.0f}"])
+        rows.append(
+            [f"{time.time() - start:.0f}", len(lat), len(errs), f"{rss_mb(pid):.0f}", f"{rss_mb(pid) - base:+.0f}"]
+        )
         print(rows[-1], flush=True)
     return rows, errors
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.splitlines()[0], formatter_class=argparse.ArgumentDefaultsHelpFormatter
+    )
     p.add_argument("--model", default=str(DEFAULT_MODEL))
     p.add_argument("--clients", default="1,8,32,64", help="comma-separated client counts, one after another")
     p.add_argument("--seconds", type=float, default=20)
@@ -109,15 +125,19 @@ def main(argv=None):
         idle = rss_mb(proc.pid)
         if args.soak:
             rows, errors = soak(url, proc.pid, counts[0], args.soak, cases)
-            body = (f"`python -m bench.load --soak {args.soak:g} --clients {counts[0]}` on {machine()}: "
-                    f"{counts[0]} plain HTTP clients drawing real digits without pause; idle RSS {idle:.0f} MB.\n\n"
-                    + table(["seconds", "answers", "errors or wrong", "server RSS MB", "since warm-up MB"], rows))
+            body = (
+                f"`python -m bench.load --soak {args.soak:g} --clients {counts[0]}` on {machine()}: "
+                f"{counts[0]} plain HTTP clients drawing real digits without pause; idle RSS {idle:.0f} MB.\n\n"
+                + table(["seconds", "answers", "errors or wrong", "server RSS MB", "since warm-up MB"], rows)
+            )
             section = "Soak"
         else:
             rows, errors = load_rows(url, proc.pid, counts, args.seconds, cases)
-            body = (f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g}` on {machine()}: "
-                    f"the app as it starts by default, plain HTTP clients, idle RSS {idle:.0f} MB. "
-                    "Clients and server share the same 2 cores.\n\n" + table(LOAD_HEADER, rows))
+            body = (
+                f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g}` on {machine()}: "
+                f"the app as it starts by default, plain HTTP clients, idle RSS {idle:.0f} MB. "
+                "Clients and server share the same 2 cores.\n\n" + table(LOAD_HEADER, rows)
+            )
             section = "Load"
     if errors:
         body += "\n\nFirst errors: " + "; ".join(errors[:3])

@@ -1,5 +1,6 @@
 """deploy/nginx.conf started for real in front of a running app, on loopback ports, for tests and
 benchmarks. Only the machine-specific lines change: ports, the pid, the logs and the user."""
+
 import contextlib
 import os
 import shutil
@@ -16,17 +17,20 @@ NGINX = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 
 def local_conf(app_port: int, port: int, folder: Path) -> str:
     text = CONF.read_text()
-    for old, new in (("server 127.0.0.1:7860;", f"server 127.0.0.1:{app_port};"),
-                     ("listen 80;", f"listen 127.0.0.1:{port};"),
-                     ("pid /run/nginx-digits.pid;", f"pid {folder}/nginx.pid;"),
-                     ("error_log /var/log/nginx/digits.error.log warn;", f"error_log {folder}/error.log warn;"),
-                     ("access_log /var/log/nginx/digits.access.log;", "access_log off;"),
-                     ("user www-data;", "user root;" if os.geteuid() == 0 else "")):
+    for old, new in (
+        ("server 127.0.0.1:7860;", f"server 127.0.0.1:{app_port};"),
+        ("listen 80;", f"listen 127.0.0.1:{port};"),
+        ("pid /run/nginx-digits.pid;", f"pid {folder}/nginx.pid;"),
+        ("error_log /var/log/nginx/digits.error.log warn;", f"error_log {folder}/error.log warn;"),
+        ("access_log /var/log/nginx/digits.access.log;", "access_log off;"),
+        ("user www-data;", "user root;" if os.geteuid() == 0 else ""),
+    ):
         if text.count(old) != 1:
             raise ValueError(f"deploy/nginx.conf should have the line {old!r} once")
         text = text.replace(old, new)
-    temps = "".join(f"    {name}_temp_path {folder}/{name};\n" for name in
-                    ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    temps = "".join(
+        f"    {name}_temp_path {folder}/{name};\n" for name in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
     return text.replace("http {\n", "http {\n" + temps, 1)
 
 
@@ -39,8 +43,9 @@ def running_nginx(app_url: str, folder: Path, timeout: float = 20):
     conf = folder / "nginx.conf"
     conf.write_text(local_conf(int(app_url.rstrip("/").rsplit(":", 1)[1]), port, folder))
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([str(NGINX), "-c", str(conf), "-g", "daemon off;"], stdout=log,
-                                stderr=subprocess.STDOUT, text=True)
+        proc = subprocess.Popen(
+            [str(NGINX), "-c", str(conf), "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT, text=True
+        )
         try:
             wait_until(proc, lambda: accepts(port), timeout, "nginx", log)
             yield f"http://127.0.0.1:{port}/"

@@ -6,6 +6,7 @@ round pen along the digit's centreline. Each goes through the app's own code (`C
 on the Sketchpad's value). Beside it, the naive reading: the ink's width cut into equal slots, one per
 digit, with the true number of digits given away.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,10 +30,10 @@ GAPS = {"wide": (0.35, 0.7), "normal": (0.12, 0.35), "tight": (0.03, 0.12), "one
 
 @dataclass
 class Written:
-    value: dict               # the Sketchpad's value
+    value: dict  # the Sketchpad's value
     number: str
     condition: dict
-    parts: list[np.ndarray]   # each digit's own ink, for reading them one at a time
+    parts: list[np.ndarray]  # each digit's own ink, for reading them one at a time
 
 
 def digit_ink(digit: np.ndarray, height: int, pen: str) -> np.ndarray:
@@ -47,23 +48,24 @@ def digit_ink(digit: np.ndarray, height: int, pen: str) -> np.ndarray:
         a = np.asarray(Image.fromarray(d, mode="F").resize((w, height), Image.Resampling.BILINEAR)).clip(0, 1)
     keep = a > 0.1
     ys, xs = np.flatnonzero(keep.any(1)), np.flatnonzero(keep.any(0))
-    return a[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1]
+    return a[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1]
 
 
 def touch_shift(left: np.ndarray, right: np.ndarray, top_l: int, top_r: int) -> int:
     """How far `right` (placed just after `left`) must move left for their strokes to touch."""
     h = max(top_l + left.shape[0], top_r + right.shape[0])
     a, b = np.zeros((h, left.shape[1]), bool), np.zeros((h, right.shape[1]), bool)
-    a[top_l:top_l + left.shape[0]] = left > 0.5
-    b[top_r:top_r + right.shape[0]] = right > 0.5
+    a[top_l : top_l + left.shape[0]] = left > 0.5
+    b[top_r : top_r + right.shape[0]] = right > 0.5
     for s in range(0, min(a.shape[1], b.shape[1])):
-        if (a[:, a.shape[1] - s - 1:] & b[:, :s + 1]).any():
+        if (a[:, a.shape[1] - s - 1 :] & b[:, : s + 1]).any():
             return s
     return 0
 
 
-def write_number(digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, gap: str,
-                 pen: str, drift: bool, mixed: bool) -> Written | None:
+def write_number(
+    digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, gap: str, pen: str, drift: bool, mixed: bool
+) -> Written | None:
     """Digits written left to right on the canvas; None if they do not fit."""
     n = len(digits)
     size = rng.uniform(0.45, 0.75) * CANVAS_H
@@ -82,8 +84,9 @@ def write_number(digits: list[np.ndarray], labels: list[int], rng: np.random.Gen
         if k:
             x += int(rng.uniform(lo, hi) * size)
             if k - 1 == touching:
-                x -= touch_shift(inks[k - 1][:, -min(inks[k - 1].shape[1], a.shape[1] + 40):], a, tops[k - 1],
-                                 tops[k]) + int(rng.integers(0, 2))
+                x -= touch_shift(
+                    inks[k - 1][:, -min(inks[k - 1].shape[1], a.shape[1] + 40) :], a, tops[k - 1], tops[k]
+                ) + int(rng.integers(0, 2))
         xs.append(x)
         x += a.shape[1]
     if x > CANVAS_W - 4:
@@ -91,10 +94,15 @@ def write_number(digits: list[np.ndarray], labels: list[int], rng: np.random.Gen
     x_off = int(rng.integers(2, CANVAS_W - x - 1))
     ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
     for a, left, top in zip(inks, xs, tops):
-        region = ink[top:top + a.shape[0], x_off + left:x_off + left + a.shape[1]]
-        np.maximum(region, a[:region.shape[0], :region.shape[1]], out=region)
-    cond = {"digits": str(n), "gap": gap, "pen": "round pen" if pen == "pen" else "MNIST stroke",
-            "baseline": "drifting" if drift else "level", "sizes": "mixed" if mixed else "equal"}
+        region = ink[top : top + a.shape[0], x_off + left : x_off + left + a.shape[1]]
+        np.maximum(region, a[: region.shape[0], : region.shape[1]], out=region)
+    cond = {
+        "digits": str(n),
+        "gap": gap,
+        "pen": "round pen" if pen == "pen" else "MNIST stroke",
+        "baseline": "drifting" if drift else "level",
+        "sizes": "mixed" if mixed else "equal",
+    }
     return Written(sketch_value(ink), "".join(map(str, labels)), cond, inks)
 
 
@@ -116,7 +124,7 @@ def one_by_one(clf: Classifier, w: Written) -> str:
     """Each digit read from its own ink: what a perfect segmentation would give."""
     try:
         seen = np.stack([center_digit(part, CANVAS_H) for part in w.parts])
-    except ValueError:          # a message instead of a digit: a miss
+    except ValueError:  # a message instead of a digit: a miss
         return ""
     return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(seen)).argmax(1))
 
@@ -128,8 +136,15 @@ def synthesise(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> list[Writ
         n = int(rng.integers(2, 9))
         idx = rng.choice(len(x), n, replace=False)
         gap = list(GAPS)[int(rng.integers(0, len(GAPS)))]
-        w = write_number(list(x[idx]), [int(v) for v in y[idx]], rng, gap, "pen" if rng.random() < 0.5 else "mnist",
-                         bool(rng.random() < 0.5), bool(rng.random() < 0.5))
+        w = write_number(
+            list(x[idx]),
+            [int(v) for v in y[idx]],
+            rng,
+            gap,
+            "pen" if rng.random() < 0.5 else "mnist",
+            bool(rng.random() < 0.5),
+            bool(rng.random() < 0.5),
+        )
         if w is not None:
             out.append(w)
     return out
@@ -162,9 +177,15 @@ def main(argv=None):
     def row(name, sel):
         r = [results[i] for i in sel]
         digits = sum(len(x[0].number) for x in r)
-        return (name, len(r), f"{np.mean([x[1] for x in r]):.2%}", f"{sum(x[2] for x in r) / digits:.2%}",
-                f"{np.mean([x[5] for x in r]):.2%}",
-                f"{np.mean([x[3] for x in r]):.2%}", f"{sum(x[4] for x in r) / digits:.2%}")
+        return (
+            name,
+            len(r),
+            f"{np.mean([x[1] for x in r]):.2%}",
+            f"{sum(x[2] for x in r) / digits:.2%}",
+            f"{np.mean([x[5] for x in r]):.2%}",
+            f"{np.mean([x[3] for x in r]):.2%}",
+            f"{sum(x[4] for x in r) / digits:.2%}",
+        )
 
     rows = [row("**all**", range(len(results)))]
     apart = [i for i, r in enumerate(results) if r[0].condition["gap"] != "one pair touching"]
@@ -172,14 +193,26 @@ def main(argv=None):
     for key in ("gap", "digits", "pen", "baseline", "sizes"):
         for level in sorted({r[0].condition[key] for r in results}):
             rows.append(row(f"{key}: {level}", [i for i, r in enumerate(results) if r[0].condition[key] == level]))
-    body = (f"`python -m bench.numbers --n {args.n}` with `{clf.path.name}` on {machine()}: {len(results)} numbers of "
-            f"2-8 MNIST test digits written on the {CANVAS_W}x{CANVAS_H} canvas ({took:.0f} s in all). A number "
-            "counts only if every digit is right and none is missing or extra; per digit counts digits in place "
-            "(a number read with the wrong length scores none). Digits read apart: each digit's own ink alone "
-            "through the same preprocessing and model, the ceiling a perfect segmentation would reach. "
-            "Naive: equal-width slots, the true count given.\n\n"
-            + table(["condition", "numbers", "exact number", "per digit", "digits read apart: exact", "naive: exact",
-                     "naive: per digit"], rows))
+    body = (
+        f"`python -m bench.numbers --n {args.n}` with `{clf.path.name}` on {machine()}: {len(results)} numbers of "
+        f"2-8 MNIST test digits written on the {CANVAS_W}x{CANVAS_H} canvas ({took:.0f} s in all). A number "
+        "counts only if every digit is right and none is missing or extra; per digit counts digits in place "
+        "(a number read with the wrong length scores none). Digits read apart: each digit's own ink alone "
+        "through the same preprocessing and model, the ceiling a perfect segmentation would reach. "
+        "Naive: equal-width slots, the true count given.\n\n"
+        + table(
+            [
+                "condition",
+                "numbers",
+                "exact number",
+                "per digit",
+                "digits read apart: exact",
+                "naive: exact",
+                "naive: per digit",
+            ],
+            rows,
+        )
+    )
     publish("Numbers", body, write=not args.no_write)
     return results
 

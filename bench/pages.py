@@ -1,13 +1,22 @@
 """Driving the app's page in Chromium as a person does: strokes with a mouse or a finger, the Label read
 back. Shared by the browser tests and `bench.browser`."""
+
 import math
 import os
 
 from demo.ui import CANVAS_H, CANVAS_W
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 
 
 # Strokes in canvas units (the app's canvas, CANVAS_W x CANVAS_H), each a list of points for one drag,
@@ -19,11 +28,10 @@ def shape(strokes, at=400):
 DIGITS = {
     "1": [[(200, 70), (200, 330)]],
     "7": [[(110, 90), (290, 90), (170, 330)]],
-    "0": [[(200 + 90 * math.sin(t / 24 * 2 * math.pi), 200 - 130 * math.cos(t / 24 * 2 * math.pi))
-           for t in range(25)]],
+    "0": [[(200 + 90 * math.sin(t / 24 * 2 * math.pi), 200 - 130 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)]],
     "4": [[(230, 70), (100, 230), (300, 230)], [(240, 150), (240, 330)]],
 }
-LABEL = "[data-testid=\"label-output-value\"]"
+LABEL = '[data-testid="label-output-value"]'
 
 
 def open_page(browser, url, **context):
@@ -76,6 +84,9 @@ def clear(page):
 
 
 def wait_for_label(page, text):
-    page.wait_for_function(f"(d) => {{ const el = document.querySelector('{LABEL}');"
-                           " return el && el.innerText.trim() === d; }", arg=text, timeout=30_000)
+    page.wait_for_function(
+        f"(d) => {{ const el = document.querySelector('{LABEL}'); return el && el.innerText.trim() === d; }}",
+        arg=text,
+        timeout=30_000,
+    )
     return page.locator(LABEL).first

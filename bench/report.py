@@ -1,4 +1,5 @@
 """Benchmarks print a markdown table and keep it in BENCHMARKS.md under their own heading."""
+
 import platform
 import re
 from pathlib import Path
@@ -7,8 +8,10 @@ import numpy as np
 
 from demo.fileio import write_text
 
-HEADER = ("# Benchmarks\n\nMeasured on this project's CI-class machine; each section is rewritten by the script "
-          "named in it.\n")
+HEADER = (
+    "# Benchmarks\n\nMeasured on this project's CI-class machine; each section is rewritten by the script "
+    "named in it.\n"
+)
 BENCHMARKS = Path(__file__).resolve().parent.parent / "BENCHMARKS.md"
 
 
@@ -20,6 +23,7 @@ def table(header, rows):
 
 def machine():
     import os
+
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 

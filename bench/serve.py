@@ -1,4 +1,5 @@
 """Start app.py as a user does, on a free port, and stop it afterwards (benchmarks and tests)."""
+
 import contextlib
 import os
 import resource
@@ -70,9 +71,15 @@ def running_app(*args, timeout=120, program=("app.py",), env=None, nofile=None):
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     with tempfile.TemporaryFile("w+") as log:
-        proc = subprocess.Popen([sys.executable, *program, "--port", str(port), *map(str, args)], cwd=ROOT,
-                                stdout=log, stderr=subprocess.STDOUT, text=True, env={**os.environ, **(env or {})},
-                                preexec_fn=nofile and partial(soft_nofile, nofile))
+        proc = subprocess.Popen(
+            [sys.executable, *program, "--port", str(port), *map(str, args)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(env or {})},
+            preexec_fn=nofile and partial(soft_nofile, nofile),
+        )
         try:
             wait_until(proc, lambda: answers(url), timeout, " ".join(program), log)
             yield url, proc

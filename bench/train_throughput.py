@@ -5,6 +5,7 @@ train.fastgrad's (the default since it exists), XLA (`jit_compile`), precision, 
 the real pipeline with augmentation; one cached batch shows the model alone. The pipeline alone is
 timed too: if it is far faster than the model, the model never waits for data.
 """
+
 import argparse
 import time
 
@@ -80,14 +81,23 @@ def main(argv=None):
     keras.mixed_precision.set_global_policy("float32")
     plain = make_dataset(x, y, 128, 0, Augment(0, 0, 0, 0)).repeat()
     cached = plain.take(1).cache().repeat()
-    rows.append(["fast input gradient, one cached batch (model only)", "float32", "128", "no",
-                 f"{images_per_s(cached, True, False, 'float32', args.steps, 128):.0f}"])
+    rows.append(
+        [
+            "fast input gradient, one cached batch (model only)",
+            "float32",
+            "128",
+            "no",
+            f"{images_per_s(cached, True, False, 'float32', args.steps, 128):.0f}",
+        ]
+    )
     aug = make_dataset(x, y, 128, 0, Augment()).repeat()
     rows.append(["input pipeline alone, with augmentation", "-", "128", "-", f"{pipeline_only(aug, 100):.0f}"])
-    body = (f"`python -m bench.train_throughput --steps {args.steps}` on {machine()}, TensorFlow {tf.__version__}, "
-            f"Keras {keras.__version__}; ResNet50V2 at 32x32, training images/s with augmentation after 2 warm-up "
-            "steps (short runs: expect +-10% between runs).\n\n"
-            + table(["choice", "precision", "batch", "XLA", "images/s"], rows))
+    body = (
+        f"`python -m bench.train_throughput --steps {args.steps}` on {machine()}, TensorFlow {tf.__version__}, "
+        f"Keras {keras.__version__}; ResNet50V2 at 32x32, training images/s with augmentation after 2 warm-up "
+        "steps (short runs: expect +-10% between runs).\n\n"
+        + table(["choice", "precision", "batch", "XLA", "images/s"], rows)
+    )
     publish("Training throughput", body, write=not args.no_write)
 
 

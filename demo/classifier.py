@@ -1,4 +1,5 @@
 """The ONNX model behind every entry point: one onnxruntime session, contract-checked, warmed up."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,12 +35,13 @@ class Classifier:
         try:
             self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
         except Exception as e:
-            raise ModelError(f"Model file {self.path} is not a readable ONNX model ({str(e).strip()[:200]}); "
-                             f"{HOW_TO_GET}.") from None
+            raise ModelError(
+                f"Model file {self.path} is not a readable ONNX model ({str(e).strip()[:200]}); {HOW_TO_GET}."
+            ) from None
         self._check_contract()
         self.metadata = dict(self.session.get_modelmeta().custom_metadata_map)
         try:
-            self.card = ModelCard.from_metadata(self.metadata)   # None for a model from another tool
+            self.card = ModelCard.from_metadata(self.metadata)  # None for a model from another tool
         except CardError as e:
             raise ModelError(f"Model file {self.path}: {e}") from None
         self.labels = self.card.labels if self.card else LABELS
@@ -49,17 +51,27 @@ class Classifier:
     def _check_contract(self) -> None:
         inputs, outputs = self.session.get_inputs(), self.session.get_outputs()
         problems = []
-        if len(inputs) != 1 or inputs[0].name != INPUT_NAME or inputs[0].type != "tensor(float)" \
-                or list(inputs[0].shape[1:]) != list(INPUT_SHAPE):
+        if (
+            len(inputs) != 1
+            or inputs[0].name != INPUT_NAME
+            or inputs[0].type != "tensor(float)"
+            or list(inputs[0].shape[1:]) != list(INPUT_SHAPE)
+        ):
             got = ", ".join(f"{i.name} {i.type} {i.shape}" for i in inputs)
             problems.append(f"input should be '{INPUT_NAME}' float [N, {', '.join(map(str, INPUT_SHAPE))}], got {got}")
-        if not outputs or outputs[0].name != OUTPUT_NAME or outputs[0].type != "tensor(float)" \
-                or outputs[0].shape[-1] != NUM_CLASSES:
+        if (
+            not outputs
+            or outputs[0].name != OUTPUT_NAME
+            or outputs[0].type != "tensor(float)"
+            or outputs[0].shape[-1] != NUM_CLASSES
+        ):
             got = ", ".join(f"{o.name} {o.type} {o.shape}" for o in outputs)
             problems.append(f"output should be '{OUTPUT_NAME}' float [N, {NUM_CLASSES}], got {got}")
         if problems:
-            raise ModelError(f"Model file {self.path} does not follow the digit model contract "
-                             f"({'; '.join(problems)}); {HOW_TO_GET}.")
+            raise ModelError(
+                f"Model file {self.path} does not follow the digit model contract "
+                f"({'; '.join(problems)}); {HOW_TO_GET}."
+            )
 
     def predict_batch(self, x: np.ndarray) -> np.ndarray:
         """Contract input [N, 32, 32, 1] float32 -> probabilities [N, 10]."""
@@ -73,12 +85,13 @@ class Classifier:
         out = self.predict_prepared([prepare(im) for im in ([images] if single else images)], k)
         return out[0] if single else out
 
-    def predict_prepared(self, prepared: list[tuple[np.ndarray, np.ndarray]], k: int = 3,
-                         batch: int = 256) -> list[Prediction]:
+    def predict_prepared(
+        self, prepared: list[tuple[np.ndarray, np.ndarray]], k: int = 3, batch: int = 256
+    ) -> list[Prediction]:
         """[(model input, seen digit), ...] from `prepare` -> Predictions, `batch` images per run."""
         out = []
         for start in range(0, len(prepared), batch):
-            chunk = prepared[start:start + batch]
+            chunk = prepared[start : start + batch]
             probs = self.predict_batch(np.concatenate([x for x, _ in chunk]))
             out += [Prediction.from_probabilities(p, seen, k) for p, (_, seen) in zip(probs, chunk)]
         return out
@@ -92,8 +105,10 @@ class Classifier:
         if not pieces:
             raise EmptyDrawing(EMPTY)
         if len(pieces) > MAX_DIGITS:
-            raise BadImage(f"That looks like more than {MAX_DIGITS} digits; write a number of at most "
-                           f"{MAX_DIGITS} digits, left to right, with a little space between them.")
+            raise BadImage(
+                f"That looks like more than {MAX_DIGITS} digits; write a number of at most "
+                f"{MAX_DIGITS} digits, left to right, with a little space between them."
+            )
         seen = [center_digit(p.ink, side) for p in pieces]
         preds = self.predict_prepared([(to_model_input(d), d) for d in seen], k)
         return Number([DigitReading(pred, p.box) for pred, p in zip(preds, pieces)])
@@ -114,11 +129,11 @@ class Classifier:
 
 @dataclass
 class Prediction:
-    digit: int                      # the most likely digit
-    confidence: float               # its probability
-    top: list[tuple[int, float]]    # [(digit, probability), ...] best first, k long
-    probabilities: np.ndarray       # all 10
-    seen: np.ndarray                # the 28x28 digit the model was shown
+    digit: int  # the most likely digit
+    confidence: float  # its probability
+    top: list[tuple[int, float]]  # [(digit, probability), ...] best first, k long
+    probabilities: np.ndarray  # all 10
+    seen: np.ndarray  # the 28x28 digit the model was shown
 
     @classmethod
     def from_probabilities(cls, probs: np.ndarray, seen: np.ndarray, k: int = 3) -> Prediction:
@@ -135,7 +150,7 @@ class DigitReading:
 
 @dataclass
 class Number:
-    digits: list[DigitReading]      # left to right
+    digits: list[DigitReading]  # left to right
 
     @property
     def text(self) -> str:
@@ -143,6 +158,10 @@ class Number:
 
     def as_json(self) -> dict:
         """The read_number API's answer."""
-        return {"number": self.text,
-                "digits": [{"digit": d.prediction.digit, "confidence": round(d.prediction.confidence, 4),
-                            "box": list(d.box)} for d in self.digits]}
+        return {
+            "number": self.text,
+            "digits": [
+                {"digit": d.prediction.digit, "confidence": round(d.prediction.confidence, 4), "box": list(d.box)}
+                for d in self.digits
+            ],
+        }

@@ -50,8 +50,13 @@ class Pending:
 class BlobStore:
     """Drawings on their way from the browser to an event, bounded and evicted oldest first."""
 
-    def __init__(self, ttl: float = BLOB_TTL, client_bytes: int = MAX_CLIENT_BYTES,
-                 total_bytes: int = MAX_TOTAL_BYTES, drawings: int = MAX_DRAWINGS):
+    def __init__(
+        self,
+        ttl: float = BLOB_TTL,
+        client_bytes: int = MAX_CLIENT_BYTES,
+        total_bytes: int = MAX_TOTAL_BYTES,
+        drawings: int = MAX_DRAWINGS,
+    ):
         self.ttl, self.client_bytes, self.total_bytes, self.drawings = ttl, client_bytes, total_bytes, drawings
         self._items: OrderedDict[str, Pending] = OrderedDict()
         self._lock = threading.Lock()
@@ -83,8 +88,11 @@ class BlobStore:
         if item is None:
             return None
         layers = [item.blobs.get(f"layer{i}") for i in range(MAX_LAYERS)]
-        return EditorDataBlobs(background=item.blobs.get("background"), composite=item.blobs.get("composite"),
-                               layers=[b for b in layers if b is not None])
+        return EditorDataBlobs(
+            background=item.blobs.get("background"),
+            composite=item.blobs.get("composite"),
+            layers=[b for b in layers if b is not None],
+        )
 
     def stats(self) -> tuple[int, int]:
         """(drawings, bytes) held now."""
@@ -102,8 +110,10 @@ class BlobStore:
         def total(owner=None):
             return sum(i.size for i in self._items.values() if owner in (None, i.client))
 
-        for owner, limit_bytes, limit_count in ((client, self.client_bytes, self.drawings // 4),
-                                                (None, self.total_bytes, self.drawings)):
+        for owner, limit_bytes, limit_count in (
+            (client, self.client_bytes, self.drawings // 4),
+            (None, self.total_bytes, self.drawings),
+        ):
             while True:
                 mine = [k for k, i in self._items.items() if owner in (None, i.client)]
                 if len(mine) <= limit_count and total(owner) <= limit_bytes:
@@ -152,13 +162,17 @@ class SafeSketchpad(gr.Sketchpad):
             else:  # API clients: uploaded files
                 parts = self._checked_files(payload)
             layers = [self.convert_and_format_image(layer) for layer in parts.layers]
-            return {"background": self.convert_and_format_image(parts.background, flatten_on_white=True),
-                    "layers": [layer for layer in layers if layer is not None],
-                    "composite": self.convert_and_format_image(parts.composite, flatten_on_white=True)}
+            return {
+                "background": self.convert_and_format_image(parts.background, flatten_on_white=True),
+                "layers": [layer for layer in layers if layer is not None],
+                "composite": self.convert_and_format_image(parts.composite, flatten_on_white=True),
+            }
         except Exception as e:
             reason = str(e) if isinstance(e, (ValueError, BadImage)) else type(e).__name__
-            return {"unreadable": f"The drawing could not be read ({reason}); send PNG images "
-                                  "in the Sketchpad's background/layers/composite format."}
+            return {
+                "unreadable": f"The drawing could not be read ({reason}); send PNG images "
+                "in the Sketchpad's background/layers/composite format."
+            }
 
     def _checked_files(self, payload: EditorData) -> EditorData:
         if len(payload.layers) > MAX_LAYERS:

@@ -4,13 +4,14 @@ Training, export, evaluation, the app and the command line all import it from
 here, so the geometry and scaling the model was trained on cannot drift from
 what it is served. Pure numpy: no TensorFlow.
 """
+
 import numpy as np
 
 INPUT_NAME = "image"
 OUTPUT_NAME = "probabilities"
-MNIST_SIZE = 28          # an MNIST digit: 20x20 box centred by mass in 28x28
+MNIST_SIZE = 28  # an MNIST digit: 20x20 box centred by mass in 28x28
 DIGIT_BOX = 20
-PAD = 2                  # zero border that makes 28x28 into the 32x32 ResNet input
+PAD = 2  # zero border that makes 28x28 into the 32x32 ResNet input
 SIZE = MNIST_SIZE + 2 * PAD
 CHANNELS = 1
 INPUT_SHAPE = (SIZE, SIZE, CHANNELS)
@@ -32,9 +33,7 @@ def to_model_input(digits: np.ndarray) -> np.ndarray:
     if digits.ndim == 2:
         digits = digits[None]
     if digits.ndim != 3 or digits.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
-        raise ValueError(
-            f"expected digits of shape [N, {MNIST_SIZE}, {MNIST_SIZE}], got {list(digits.shape)}"
-        )
+        raise ValueError(f"expected digits of shape [N, {MNIST_SIZE}, {MNIST_SIZE}], got {list(digits.shape)}")
     x = digits.astype(np.float32)
     if digits.dtype == np.uint8:
         x /= 255.0

@@ -79,8 +79,11 @@ class Corrector:
             return 0, f"Could not keep that correction ({type(e).__name__}); the app goes on reading."
         self.problem = ""
         wrong = sum(r.label != r.predicted for r in rows)
-        return len(rows), (f"Thank you: kept {digits}" + (f" ({wrong} digit{'s' * (wrong > 1)} the model got wrong)"
-                                                          if wrong else " (the model read it right)") + ".")
+        return len(rows), (
+            f"Thank you: kept {digits}"
+            + (f" ({wrong} digit{'s' * (wrong > 1)} the model got wrong)" if wrong else " (the model read it right)")
+            + "."
+        )
 
     def rows(self, value, digits: str, source: str, as_number: bool) -> list[Correction]:
         """One Correction per digit, or EmptyDrawing/BadImage with the sentence for the person."""
@@ -89,17 +92,28 @@ class Corrector:
             number: Number = self.classifier.read_number(value)
             if len(number.digits) != len(digits):
                 found = len(number.digits)
-                raise BadImage(f"The app found {found} digit{'s' * (found > 1)} in the drawing but you typed "
-                               f"{len(digits)}; write the digits a little apart, or type all of them.")
+                raise BadImage(
+                    f"The app found {found} digit{'s' * (found > 1)} in the drawing but you typed "
+                    f"{len(digits)}; write the digits a little apart, or type all of them."
+                )
             read = [(d.prediction, strokes(ink, d.box)) for d in number.digits]
         else:
             if len(digits) != 1:
                 raise BadImage("A picture on the Upload tab is one digit; type one digit from 0 to 9.")
             pred: Prediction = self.classifier.predict(value)
             read = [(pred, ink)]
-        return [Correction(label=int(c), predicted=p.digit, probabilities=p.probabilities.tolist(), seen=p.seen,
-                           drawing=d, source=source, model_sha256=self.model_sha256)
-                for c, (p, d) in zip(digits, read)]
+        return [
+            Correction(
+                label=int(c),
+                predicted=p.digit,
+                probabilities=p.probabilities.tolist(),
+                seen=p.seen,
+                drawing=d,
+                source=source,
+                model_sha256=self.model_sha256,
+            )
+            for c, (p, d) in zip(digits, read)
+        ]
 
     def as_json(self, value, answer, who: str = "") -> dict:
         """The `correct` API: {"kept": n, "message": "..."}."""

@@ -24,13 +24,15 @@ from PIL import Image
 from demo.contract import MNIST_SIZE, NUM_CLASSES
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "corrections.sqlite"
-MAX_ROWS = 20_000          # digits kept; then new corrections are refused, old ones are never dropped
-MAX_BYTES = 64 * 2**20     # the database file's size bound
-DRAWING_SIDE = 128         # px: the longer side of the kept strokes
-WAIT = 2.0                 # s a writer waits for another one; a visitor's click never waits longer
+MAX_ROWS = 20_000  # digits kept; then new corrections are refused, old ones are never dropped
+MAX_BYTES = 64 * 2**20  # the database file's size bound
+DRAWING_SIDE = 128  # px: the longer side of the kept strokes
+WAIT = 2.0  # s a writer waits for another one; a visitor's click never waits longer
 SCHEMA = 1
-KEPT = ("the time, the model's answer and its probabilities, the digit you give, the 28x28 image the "
-        "model read and a small copy of your strokes. Nothing about you.")
+KEPT = (
+    "the time, the model's answer and its probabilities, the digit you give, the 28x28 image the "
+    "model read and a small copy of your strokes. Nothing about you."
+)
 
 CREATE = """CREATE TABLE IF NOT EXISTS corrections (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -52,12 +54,12 @@ class StoreError(Exception):
 
 @dataclass
 class Correction:
-    label: int                      # the right digit, as the person says
-    predicted: int                  # what the model read
-    probabilities: list[float]      # all 10
-    seen: np.ndarray                # the 28x28 model input, float [0, 1]
-    drawing: np.ndarray | None = None   # the person's strokes of this digit, ink float [0, 1]
-    source: str = "page"            # page | api | cli
+    label: int  # the right digit, as the person says
+    predicted: int  # what the model read
+    probabilities: list[float]  # all 10
+    seen: np.ndarray  # the 28x28 model input, float [0, 1]
+    drawing: np.ndarray | None = None  # the person's strokes of this digit, ink float [0, 1]
+    source: str = "page"  # page | api | cli
     model_sha256: str = ""
     created: str = ""
     id: int = 0
@@ -86,18 +88,21 @@ class Store:
     """One SQLite file. A connection per call (threads and processes alike), WAL so readers never
     block the writer, and a short wait for the write lock, after which the person gets a sentence."""
 
-    def __init__(self, path: str | Path = DEFAULT_STORE, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES,
-                 wait: float = WAIT):
+    def __init__(
+        self, path: str | Path = DEFAULT_STORE, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES, wait: float = WAIT
+    ):
         self.path, self.max_rows, self.max_bytes, self.wait = Path(path), max_rows, max_bytes, wait
-        self._lock = threading.Lock()   # one writer at a time in this process; SQLite orders the processes
+        self._lock = threading.Lock()  # one writer at a time in this process; SQLite orders the processes
 
     def _connect(self) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             con = sqlite3.connect(self.path, timeout=self.wait, isolation_level=None)
         except (OSError, sqlite3.Error) as e:
-            raise StoreError(f"The corrections file {self.path} cannot be opened ({e}); check the path and "
-                             "its folder's permissions, or start the app with --no-corrections.") from None
+            raise StoreError(
+                f"The corrections file {self.path} cannot be opened ({e}); check the path and "
+                "its folder's permissions, or start the app with --no-corrections."
+            ) from None
         try:
             con.execute("PRAGMA journal_mode=WAL")
             if con.execute("PRAGMA user_version").fetchone()[0] == 0:
@@ -108,15 +113,18 @@ class Store:
             raise self._busy_or(e) from None
         except sqlite3.DatabaseError as e:
             con.close()
-            raise StoreError(f"The corrections file {self.path} is damaged or not a corrections database ({e}); "
-                             "move it away and a new one is started.") from None
+            raise StoreError(
+                f"The corrections file {self.path} is damaged or not a corrections database ({e}); "
+                "move it away and a new one is started."
+            ) from None
         return con
 
     def _busy_or(self, e: sqlite3.Error) -> StoreError:
         if "locked" in str(e) or "busy" in str(e):
             return StoreError("The corrections store is busy; try again in a moment.")
-        return StoreError(f"The corrections file {self.path} could not be written ({e}); "
-                          "check the disk and its permissions.")
+        return StoreError(
+            f"The corrections file {self.path} could not be written ({e}); check the disk and its permissions."
+        )
 
     def check(self) -> None:
         """Raise StoreError now if the file cannot be used (the app says so at start and keeps serving)."""
@@ -125,9 +133,19 @@ class Store:
     def add(self, corrections: list[Correction]) -> list[int]:
         """Keep all of them or none (one transaction); their ids."""
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        rows = [(now, c.model_sha256, c.source, int(c.predicted),
-                 json.dumps([round(float(p), 6) for p in c.probabilities]), int(c.label), seen_bytes(c.seen),
-                 None if c.drawing is None else png_bytes(c.drawing)) for c in corrections]
+        rows = [
+            (
+                now,
+                c.model_sha256,
+                c.source,
+                int(c.predicted),
+                json.dumps([round(float(p), 6) for p in c.probabilities]),
+                int(c.label),
+                seen_bytes(c.seen),
+                None if c.drawing is None else png_bytes(c.drawing),
+            )
+            for c in corrections
+        ]
         if any(not 0 <= c.label < NUM_CLASSES for c in corrections):
             raise StoreError("A correction is a digit from 0 to 9.")
         with self._lock:
@@ -136,13 +154,21 @@ class Store:
                 con.execute("BEGIN IMMEDIATE")
                 count = con.execute("SELECT COUNT(*) FROM corrections").fetchone()[0]
                 size = con.execute("PRAGMA page_count").fetchone()[0] * con.execute("PRAGMA page_size").fetchone()[0]
-                if count + len(rows) > self.max_rows or size + sum(len(r[6]) + len(r[7] or b"") for r in rows) \
-                        > self.max_bytes:
+                if (
+                    count + len(rows) > self.max_rows
+                    or size + sum(len(r[6]) + len(r[7] or b"") for r in rows) > self.max_bytes
+                ):
                     con.execute("ROLLBACK")
-                    raise StoreError(f"The corrections store is full ({count} digits); nothing was added. "
-                                     "Export and fine-tune on them, then move the file away to start a new one.")
-                ids = [con.execute(f"INSERT INTO corrections ({COLUMNS.split(', ', 1)[1]}) VALUES "
-                                   "(?, ?, ?, ?, ?, ?, ?, ?)", r).lastrowid for r in rows]
+                    raise StoreError(
+                        f"The corrections store is full ({count} digits); nothing was added. "
+                        "Export and fine-tune on them, then move the file away to start a new one."
+                    )
+                ids = [
+                    con.execute(
+                        f"INSERT INTO corrections ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r
+                    ).lastrowid
+                    for r in rows
+                ]
                 con.execute("COMMIT")
                 return ids
             except sqlite3.Error as e:
@@ -161,11 +187,20 @@ class Store:
             raise self._busy_or(e) from None
         finally:
             con.close()
-        return [Correction(id=r[0], created=r[1], model_sha256=r[2], source=r[3], predicted=r[4],
-                           probabilities=json.loads(r[5]), label=r[6], seen=seen_array(r[7]).astype(np.float32) / 255,
-                           drawing=None if r[8] is None else
-                           1 - np.asarray(Image.open(io.BytesIO(r[8])), np.float32) / 255)
-                for r in rows]
+        return [
+            Correction(
+                id=r[0],
+                created=r[1],
+                model_sha256=r[2],
+                source=r[3],
+                predicted=r[4],
+                probabilities=json.loads(r[5]),
+                label=r[6],
+                seen=seen_array(r[7]).astype(np.float32) / 255,
+                drawing=None if r[8] is None else 1 - np.asarray(Image.open(io.BytesIO(r[8])), np.float32) / 255,
+            )
+            for r in rows
+        ]
 
 
 class RateLimit:

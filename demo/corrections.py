@@ -1,8 +1,8 @@
 """The corrections store from the command line.
 
-    python -m demo.corrections add --label 7 scans/*.png     labelled pictures in bulk
-    python -m demo.corrections list                          what is kept, and how many of each digit
-    python -m demo.corrections export corrections.npz        the 28x28 inputs and labels, for training
+python -m demo.corrections add --label 7 scans/*.png     labelled pictures in bulk
+python -m demo.corrections list                          what is kept, and how many of each digit
+python -m demo.corrections export corrections.npz        the 28x28 inputs and labels, for training
 """
 
 from __future__ import annotations
@@ -41,8 +41,10 @@ def show(store: Store) -> None:
         print(f"{r.id:6d}  {r.created}  {r.source:4s}  read {r.predicted} ({probs})  was {r.label}")
     labels = Counter(r.label for r in rows)
     wrong = sum(r.label != r.predicted for r in rows)
-    print(f"{len(rows)} corrections in {store.path}, {wrong} of them where the model was wrong; per digit: "
-          + ", ".join(f"{d}: {labels[d]}" for d in range(10)))
+    print(
+        f"{len(rows)} corrections in {store.path}, {wrong} of them where the model was wrong; per digit: "
+        + ", ".join(f"{d}: {labels[d]}" for d in range(10))
+    )
 
 
 def export(store: Store, out: str) -> int:
@@ -50,15 +52,22 @@ def export(store: Store, out: str) -> int:
     rows = store.all()
     x = np.frombuffer(b"".join(seen_bytes(r.seen) for r in rows), np.uint8).reshape(-1, 28, 28)
     with atomic_path(out, suffix=".npz") as tmp:
-        np.savez_compressed(tmp, x=x, y=np.array([r.label for r in rows], np.uint8),
-                            predicted=np.array([r.predicted for r in rows], np.uint8))
+        np.savez_compressed(
+            tmp,
+            x=x,
+            y=np.array([r.label for r in rows], np.uint8),
+            predicted=np.array([r.predicted for r in rows], np.uint8),
+        )
     print(f"Wrote {len(rows)} corrections to {out}.")
     return len(rows)
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m demo.corrections", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m demo.corrections",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--store", default=str(DEFAULT_STORE), help="the SQLite file")
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("add", help="add labelled pictures")

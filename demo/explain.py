@@ -6,6 +6,7 @@ onnxruntime call, and see how the score of the top digit against the runner-up m
 removal lowers that margin pushed towards the top digit; one whose removal raises it, towards the
 runner-up.
 """
+
 from __future__ import annotations
 
 import base64
@@ -18,15 +19,15 @@ from PIL import Image
 
 from demo.contract import MNIST_SIZE, to_model_input
 
-PATCH = 8      # px of the 28x28 digit hidden at once: about one stroke's width and a bit of its length
-STRIDE = 4     # patches overlap; each pixel's score is the mean over the patches that hid it
+PATCH = 8  # px of the 28x28 digit hidden at once: about one stroke's width and a bit of its length
+STRIDE = 4  # patches overlap; each pixel's score is the mean over the patches that hid it
 
 
 @dataclass
 class Explanation:
-    top: int                     # the digit read
+    top: int  # the digit read
     runner_up: int
-    evidence: np.ndarray         # [28, 28]: > 0 pushed towards `top`, < 0 towards `runner_up`
+    evidence: np.ndarray  # [28, 28]: > 0 pushed towards `top`, < 0 towards `runner_up`
 
 
 def patches() -> list[tuple[int, int]]:
@@ -41,15 +42,15 @@ def occlusion(digit: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) ->
     spots = patches()
     copies = np.repeat(digit[None].astype(np.float32), len(spots) + 1, axis=0)
     for k, (y, x) in enumerate(spots, start=1):
-        copies[k, y:y + PATCH, x:x + PATCH] = 0.0
+        copies[k, y : y + PATCH, x : x + PATCH] = 0.0
     logp = np.log(np.clip(predict(to_model_input(copies)), 1e-7, 1.0))
     top, runner_up = (int(i) for i in np.argsort(logp[0])[::-1][:2])
     margin = logp[:, top] - logp[:, runner_up]
-    drop = margin[0] - margin[1:]              # > 0: hiding this patch hurt the top digit's case
+    drop = margin[0] - margin[1:]  # > 0: hiding this patch hurt the top digit's case
     total, count = np.zeros((MNIST_SIZE, MNIST_SIZE)), np.zeros((MNIST_SIZE, MNIST_SIZE))
     for d, (y, x) in zip(drop, spots):
-        total[y:y + PATCH, x:x + PATCH] += d
-        count[y:y + PATCH, x:x + PATCH] += 1
+        total[y : y + PATCH, x : x + PATCH] += d
+        count[y : y + PATCH, x : x + PATCH] += 1
     evidence = total / count * (digit > 0.05)  # only ink can be evidence; background patches only carry it
     return Explanation(top, runner_up, evidence.astype(np.float32))
 
@@ -66,6 +67,8 @@ def evidence_image(digit: np.ndarray, ex: Explanation, labels: list[str], side: 
     buf = io.BytesIO()
     Image.fromarray(big).save(buf, format="PNG")
     src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    return (f'<img src="{src}" alt="which strokes made it read {labels[ex.top]}" width="{side}" height="{side}">'
-            f'<p><span style="color:#f08c00">orange</span>: strokes that made it read {labels[ex.top]}; '
-            f'<span style="color:#5a5aff">blue</span>: strokes that looked like {labels[ex.runner_up]}.</p>')
+    return (
+        f'<img src="{src}" alt="which strokes made it read {labels[ex.top]}" width="{side}" height="{side}">'
+        f'<p><span style="color:#f08c00">orange</span>: strokes that made it read {labels[ex.top]}; '
+        f'<span style="color:#5a5aff">blue</span>: strokes that looked like {labels[ex.runner_up]}.</p>'
+    )

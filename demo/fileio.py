@@ -1,4 +1,5 @@
 """Files: atomic writes (a reader never sees a half-written file, whatever kills the writer) and hashes."""
+
 import contextlib
 import hashlib
 import json
@@ -23,7 +24,7 @@ def atomic_path(dest, suffix=""):
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())   # mkstemp makes 0600; give the file the usual mode
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, dest)
     finally:
         if os.path.exists(tmp):

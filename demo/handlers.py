@@ -40,16 +40,21 @@ def seen_digits(number: Number, labels: list[str]) -> str:
     for d in number.digits:
         p = d.prediction
         mark = " ?" if p.confidence < UNSURE else ""
-        cells.append(f'<figure style="display:inline-block;margin:0 6px 0 0;text-align:center">'
-                     f'{seen_image(p.seen, 72)}<figcaption>{labels[p.digit]}{mark} '
-                     f'({p.confidence:.0%})</figcaption></figure>')
+        cells.append(
+            f'<figure style="display:inline-block;margin:0 6px 0 0;text-align:center">'
+            f"{seen_image(p.seen, 72)}<figcaption>{labels[p.digit]}{mark} "
+            f"({p.confidence:.0%})</figcaption></figure>"
+        )
     return "<div>" + "".join(cells) + "</div>"
 
 
 def number_verdict(number: Number, labels: list[str]) -> str:
     """The number in bold, then a sentence for each digit the model is not sure of."""
-    doubts = [f"digit {k + 1}: {labels[d.prediction.top[0][0]]} or {labels[d.prediction.top[1][0]]}?"
-              for k, d in enumerate(number.digits) if d.prediction.confidence < UNSURE]
+    doubts = [
+        f"digit {k + 1}: {labels[d.prediction.top[0][0]]} or {labels[d.prediction.top[1][0]]}?"
+        for k, d in enumerate(number.digits)
+        if d.prediction.confidence < UNSURE
+    ]
     text = f"**{''.join(labels[d.prediction.digit] for d in number.digits)}**"
     if doubts:
         text += " - not sure of " + "; ".join(doubts) + " Try writing those larger and clearer."
@@ -117,9 +122,11 @@ class Reader:
         if number is None:
             return f"<p>{msg}</p>"
         labels, predict = self.classifier.labels, self.classifier.predict_batch
-        cells = [f'<figure style="display:inline-block;margin:0 8px 0 0">'
-                 f'{evidence_image(d.prediction.seen, occlusion(d.prediction.seen, predict), labels, 140)}</figure>'
-                 for d in number.digits]
+        cells = [
+            f'<figure style="display:inline-block;margin:0 8px 0 0">'
+            f"{evidence_image(d.prediction.seen, occlusion(d.prediction.seen, predict), labels, 140)}</figure>"
+            for d in number.digits
+        ]
         return "<div>" + "".join(cells) + "</div>"
 
     def why_photo(self, value) -> str:

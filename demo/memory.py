@@ -24,8 +24,10 @@ def tune_malloc() -> bool:
     libc = _libc()
     if libc is None or not hasattr(libc, "mallopt"):
         return False
-    return all(libc.mallopt(opt, value) == 1 for opt, value in
-               ((M_MMAP_THRESHOLD, MMAP_FROM), (M_TRIM_THRESHOLD, TRIM_FROM), (M_ARENA_MAX, ARENAS)))
+    return all(
+        libc.mallopt(opt, value) == 1
+        for opt, value in ((M_MMAP_THRESHOLD, MMAP_FROM), (M_TRIM_THRESHOLD, TRIM_FROM), (M_ARENA_MAX, ARENAS))
+    )
 
 
 def release_freed_memory() -> None:

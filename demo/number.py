@@ -5,6 +5,7 @@ a dotted stroke) are merged by how much they overlap across the writing directio
 too wide for one digit is cut where the model itself reads both sides best. The model is passed in
 as `read`, so this module stays arrays only: it decides where digits are, never what they are.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,18 +15,18 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 MAX_DIGITS = 8
-INK = 0.15           # fraction of the strongest ink that counts as a stroke (as in demo.preprocess)
-OVERLAP = 0.5        # pieces whose x-ranges overlap by this much of the narrower one are one digit
-FLAT = 0.45          # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit
-MARK = 0.3           # a mark this close (fraction of a digit's height) to a digit belongs to it
-SPECK = 0.06         # a mark smaller than this, further away, is a stray dot
-NEAR = 0.15          # ... and only if the gap between them is under this fraction of a digit's height
-JOIN = 1.1           # two neighbouring pieces read as one digit only if no wider than this x its height
-WIDE = 1.05          # a piece wider than this x the number's height may be two or more touching digits
-LONE = 1.3           # ... and a piece that is all the ink there is, wider than this
-SURE = 0.9           # ... and then both sides must be read with at least this confidence
-CUTS = 6             # candidate cut columns tried per wide piece, in one batched model call
-MARGIN = 0.15        # a cut must beat reading the piece whole by this much (geometric mean of confidences)
+INK = 0.15  # fraction of the strongest ink that counts as a stroke (as in demo.preprocess)
+OVERLAP = 0.5  # pieces whose x-ranges overlap by this much of the narrower one are one digit
+FLAT = 0.45  # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit
+MARK = 0.3  # a mark this close (fraction of a digit's height) to a digit belongs to it
+SPECK = 0.06  # a mark smaller than this, further away, is a stray dot
+NEAR = 0.15  # ... and only if the gap between them is under this fraction of a digit's height
+JOIN = 1.1  # two neighbouring pieces read as one digit only if no wider than this x its height
+WIDE = 1.05  # a piece wider than this x the number's height may be two or more touching digits
+LONE = 1.3  # ... and a piece that is all the ink there is, wider than this
+SURE = 0.9  # ... and then both sides must be read with at least this confidence
+CUTS = 6  # candidate cut columns tried per wide piece, in one batched model call
+MARGIN = 0.15  # a cut must beat reading the piece whole by this much (geometric mean of confidences)
 
 # read: ink maps -> (digit, confidence) each, in one model call; the caller brings the model.
 Read = Callable[[list[np.ndarray]], list[tuple[int, float]]]
@@ -34,6 +35,7 @@ Read = Callable[[list[np.ndarray]], list[tuple[int, float]]]
 @dataclass
 class Piece:
     """Ink of one digit: its own ink map (cut to `box`) and the box in canvas pixels (x0, y0, x1, y1)."""
+
     ink: np.ndarray
     box: tuple[int, int, int, int]
 
@@ -44,7 +46,7 @@ def label_runs(mask: np.ndarray) -> tuple[np.ndarray, int]:
     padded = np.pad(mask, ((0, 0), (1, 1))).astype(np.int8)
     edges = np.diff(padded, axis=1)
     starts, ends = np.nonzero(edges == 1), np.nonzero(edges == -1)
-    rows, x0, x1 = starts[0], starts[1], ends[1]          # run = row, [x0, x1)
+    rows, x0, x1 = starts[0], starts[1], ends[1]  # run = row, [x0, x1)
     parent = list(range(len(rows)))
 
     def find(i):
@@ -58,10 +60,10 @@ def label_runs(mask: np.ndarray) -> tuple[np.ndarray, int]:
         prev, cur = range(row_start[r - 1], row_start[r]), range(row_start[r], row_start[r + 1])
         j = prev.start
         for i in cur:
-            while j < prev.stop and x1[j] < x0[i]:      # previous runs ending left of this one, diagonals aside
+            while j < prev.stop and x1[j] < x0[i]:  # previous runs ending left of this one, diagonals aside
                 j += 1
             k = j
-            while k < prev.stop and x0[k] <= x1[i]:     # touching, diagonals included
+            while k < prev.stop and x0[k] <= x1[i]:  # touching, diagonals included
                 a, b = find(i), find(k)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
@@ -70,7 +72,7 @@ def label_runs(mask: np.ndarray) -> tuple[np.ndarray, int]:
     ids = {root: n + 1 for n, root in enumerate(dict.fromkeys(roots))}
     labels = np.zeros(mask.shape, np.int32)
     for i, root in enumerate(roots):
-        labels[rows[i], x0[i]:x1[i]] = ids[root]
+        labels[rows[i], x0[i] : x1[i]] = ids[root]
     return labels, len(ids)
 
 
@@ -90,6 +92,7 @@ def boxes_of(labels: np.ndarray, count: int) -> np.ndarray:
 def reference_height(boxes: np.ndarray) -> float:
     """A digit's height in this number: the median height of the pieces at least half the tallest,
     measured again over the digits those pieces make, so a dotted stroke's dots do not set it."""
+
     def median_tall(heights):
         return float(np.median(heights[heights >= 0.5 * heights.max()]))
 
@@ -111,7 +114,7 @@ def group_pieces(boxes: np.ndarray, height: float) -> list[list[int]]:
         for a in range(len(groups) - 1):
             (a0, a1), (b0, b1) = span(groups[a]), span(groups[a + 1])
             if min(a1, b1) - max(a0, b0) >= OVERLAP * min(a1 - a0, b1 - b0):
-                groups[a:a + 2] = [groups[a] + groups[a + 1]]
+                groups[a : a + 2] = [groups[a] + groups[a + 1]]
                 merged = True
                 break
     sizes = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
@@ -140,8 +143,10 @@ def cut_to_box(ink: np.ndarray, x0: int = 0, x1: int | None = None) -> Piece | N
     if not keep.any():
         return None
     ys, xs = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
-    return Piece(part[ys[0]:ys[-1] + 1, xs[0]:xs[-1] + 1], (x0 + int(xs[0]), int(ys[0]), x0 + int(xs[-1]) + 1,
-                                                          int(ys[-1]) + 1))
+    return Piece(
+        part[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1],
+        (x0 + int(xs[0]), int(ys[0]), x0 + int(xs[-1]) + 1, int(ys[-1]) + 1),
+    )
 
 
 def shifted(piece: Piece, dx: int, dy: int) -> Piece:
@@ -207,9 +212,12 @@ def join_by_reading(groups: list[list[int]], make, height: float, read: Read) ->
     two-stroke 4 or 7 written apart) become one; pieces each read well apart are never joined."""
     while len(groups) > 1:
         pieces = [make(g) for g in groups]
-        pairs = [k for k in range(len(groups) - 1)
-                 if pieces[k + 1].box[0] - pieces[k].box[2] <= NEAR * height
-                 and max(pieces[k + 1].box[2], pieces[k].box[2]) - pieces[k].box[0] <= JOIN * height]
+        pairs = [
+            k
+            for k in range(len(groups) - 1)
+            if pieces[k + 1].box[0] - pieces[k].box[2] <= NEAR * height
+            and max(pieces[k + 1].box[2], pieces[k].box[2]) - pieces[k].box[0] <= JOIN * height
+        ]
         if not pairs:
             break
         joined = [make(groups[k] + groups[k + 1]) for k in pairs]
@@ -220,7 +228,7 @@ def join_by_reading(groups: list[list[int]], make, height: float, read: Read) ->
         if gains[best] < MARGIN:
             break
         k = pairs[best]
-        groups[k:k + 2] = [groups[k] + groups[k + 1]]
+        groups[k : k + 2] = [groups[k] + groups[k + 1]]
     return groups
 
 

@@ -7,6 +7,7 @@ One line per file (or one JSON document); an unreadable file gets its own error
 line and the rest are still classified; the exit code is 1 if any file failed.
 Readable files go to onnxruntime together, in batches.
 """
+
 import argparse
 import json
 import sys
@@ -16,8 +17,11 @@ from demo.preprocess import BadImage, EmptyDrawing, prepare
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m demo.predict", description="Classify images of handwritten digits.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m demo.predict",
+        description="Classify images of handwritten digits.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("files", nargs="+", help="image files (PNG, JPEG, ...): a digit, dark on light or light on dark")
     p.add_argument("--top-k", type=int, default=3, choices=range(1, 11), metavar="{1..10}")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of lines")

@@ -5,6 +5,7 @@ Every entry point (app, Python API, command line, benchmarks, tests) goes throug
 ink map -> crop to the ink -> longer side to 20 px, aspect kept -> centre of
 mass at the centre of 28x28 -> the contract's padding to 32x32.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -15,18 +16,18 @@ from demo.decode import BadImage, as_array
 
 __all__ = ["BadImage", "EmptyDrawing", "prepare", "sketch_ink", "ink_map", "center_digit"]
 
-INK_THRESHOLD = 0.15   # fraction of the strongest ink that still counts as a stroke when cropping
-MIN_CONTRAST = 0.08    # below this the picture holds no digit, only background
+INK_THRESHOLD = 0.15  # fraction of the strongest ink that still counts as a stroke when cropping
+MIN_CONTRAST = 0.08  # below this the picture holds no digit, only background
 MID_BOX = 4 * DIGIT_BOX  # stroke widths are measured and fixed at 4x the final size
-MID_STROKE = 16.0        # median MNIST pen (test digits), measured the same way at that size
-THIN, FAT = 0.6, 1.5     # pens outside [THIN, FAT] x MNIST's are brought back towards it
-NARROW = 0.4             # fat strokes lose this fraction of their excess width
-NOISE_FLOOR = 0.12     # photos: ink weaker than this fraction of the strongest is paper texture
-MAX_GREY = 0.5         # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
-DOT = 0.08             # a solid mark under 8% of the picture's side is a dot, not a digit
-BLOB = 0.4             # a pen this wide for the digit's size (fraction of its longer side) fills its loops
-MAX_INK = 0.5          # ink on more than half the picture is a filled canvas or noise, not a digit
-MAX_LAYERS = 1         # a Sketchpad value: background, the one layer our canvas draws on, composite
+MID_STROKE = 16.0  # median MNIST pen (test digits), measured the same way at that size
+THIN, FAT = 0.6, 1.5  # pens outside [THIN, FAT] x MNIST's are brought back towards it
+NARROW = 0.4  # fat strokes lose this fraction of their excess width
+NOISE_FLOOR = 0.12  # photos: ink weaker than this fraction of the strongest is paper texture
+MAX_GREY = 0.5  # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
+DOT = 0.08  # a solid mark under 8% of the picture's side is a dot, not a digit
+BLOB = 0.4  # a pen this wide for the digit's size (fraction of its longer side) fills its loops
+MAX_INK = 0.5  # ink on more than half the picture is a filled canvas or noise, not a digit
+MAX_LAYERS = 1  # a Sketchpad value: background, the one layer our canvas draws on, composite
 
 
 EMPTY = "Draw a digit first: the canvas is empty."
@@ -45,15 +46,16 @@ def ink_map(image) -> np.ndarray:
     if a.ndim == 3 and a.shape[2] == 1:
         a = a[..., 0]
     if a.ndim not in (2, 3) or (a.ndim == 3 and a.shape[2] not in (3, 4)) or a.dtype.kind not in "uifb":
-        raise BadImage(f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} "
-                       f"and dtype {a.dtype}.")
+        raise BadImage(
+            f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} and dtype {a.dtype}."
+        )
     floats_in_unit_range = a.dtype.kind == "f" and np.nanmax(a, initial=0) <= 1.0
-    with np.errstate(over="ignore"):   # float64/int64 beyond float32 become inf, then 255
+    with np.errstate(over="ignore"):  # float64/int64 beyond float32 become inf, then 255
         a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
     a = (a * 255.0 if floats_in_unit_range else a).clip(0, 255)
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = a[..., 3] / 255.0
-        if alpha.min() < 0.5:             # strokes on a transparent layer: alpha is the ink
+        if alpha.min() < 0.5:  # strokes on a transparent layer: alpha is the ink
             return alpha
         a = a[..., :3]
     return _opaque_ink(a if a.ndim == 3 else a[..., None])
@@ -70,8 +72,9 @@ def _opaque_ink(rgb: np.ndarray) -> np.ndarray:
     small_side = 64
     if max(h, w) > 2 * small_side:
         f = small_side / max(h, w)
-        small = Image.fromarray(v.round().astype(np.uint8)).resize((max(1, round(w * f)), max(1, round(h * f))),
-                                                                    Image.Resampling.BOX)
+        small = Image.fromarray(v.round().astype(np.uint8)).resize(
+            (max(1, round(w * f)), max(1, round(h * f))), Image.Resampling.BOX
+        )
         background = small.filter(ImageFilter.MinFilter(15)).filter(ImageFilter.BoxBlur(4))
         v = v - np.asarray(background.resize((w, h), Image.Resampling.BILINEAR), dtype=np.float32)
     else:
@@ -91,8 +94,9 @@ def sketch_ink(value) -> np.ndarray:
     if not isinstance(value, dict):
         return ink_map(value)
     if len(value.get("layers") or []) > MAX_LAYERS:
-        raise BadImage(f"A drawing has at most {MAX_LAYERS} layer; send the canvas as background, "
-                       "one layer and composite.")
+        raise BadImage(
+            f"A drawing has at most {MAX_LAYERS} layer; send the canvas as background, one layer and composite."
+        )
     layers = [as_array(layer) for layer in (value.get("layers") or []) if layer is not None]
     layers = [layer for layer in layers if layer.ndim == 3 and layer.shape[2] == 4]
     if layers and all(layer.shape == layers[0].shape for layer in layers):
@@ -111,8 +115,11 @@ def resize_longer(img: np.ndarray, side: int) -> np.ndarray:
     h, w = img.shape
     scale = side / max(h, w)
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    out = np.asarray(Image.fromarray(img.astype(np.float32), mode="F").resize(
-        size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR))
+    out = np.asarray(
+        Image.fromarray(img.astype(np.float32), mode="F").resize(
+            size, Image.Resampling.BOX if scale < 1 else Image.Resampling.BILINEAR
+        )
+    )
     return np.clip(out / max(float(out.max()), 1e-6), 0.0, 1.0)
 
 
@@ -135,11 +142,11 @@ def normalise_stroke(mid: np.ndarray) -> np.ndarray:
     eating thin details, then cropped again so the digit still fills its box."""
     width = stroke_width(mid)
     if width < THIN * MID_STROKE:
-        k = int(min(MID_STROKE - width, 15)) | 1       # odd kernel, >= 7 here
-        padded = np.pad(mid, k // 2)                    # room for the strokes at the edges to grow
+        k = int(min(MID_STROKE - width, 15)) | 1  # odd kernel, >= 7 here
+        padded = np.pad(mid, k // 2)  # room for the strokes at the edges to grow
         return np.asarray(Image.fromarray(padded, mode="F").filter(ImageFilter.MaxFilter(k)))
     if width > FAT * MID_STROKE:
-        k = max(3, int(min((width - MID_STROKE) * NARROW, 31)) | 1)   # PIL's rank filters crash on size 1
+        k = max(3, int(min((width - MID_STROKE) * NARROW, 31)) | 1)  # PIL's rank filters crash on size 1
         thinner = np.asarray(Image.fromarray(mid, mode="F").filter(ImageFilter.MinFilter(k)))
         if (thinner > INK_THRESHOLD).any():
             return crop_to_ink(thinner)
@@ -150,7 +157,7 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     """The smallest box holding every pixel with at least INK_THRESHOLD of the strongest ink (1)."""
     keep = ink > INK_THRESHOLD
     rows, cols = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
-    return ink[rows[0]:rows[-1] + 1, cols[0]:cols[-1] + 1]
+    return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
 def normalised(ink: np.ndarray) -> np.ndarray:
@@ -161,8 +168,9 @@ def normalised(ink: np.ndarray) -> np.ndarray:
         raise EmptyDrawing(EMPTY)
     ink = np.clip(ink / peak, 0.0, 1.0)
     if (ink > 0.5).mean() > MAX_INK:
-        raise BadImage("There is ink almost everywhere: clear the canvas (or use a cleaner picture) "
-                       "and draw one digit.")
+        raise BadImage(
+            "There is ink almost everywhere: clear the canvas (or use a cleaner picture) and draw one digit."
+        )
     return ink
 
 
@@ -178,12 +186,15 @@ def center_digit(ink: np.ndarray, canvas: int = 0) -> np.ndarray:
     mid = resize_longer(crop, MID_BOX)
     if max(crop.shape) < DOT * (canvas or min(ink.shape)) and (mid > 0.5).mean() > 0.6:
         raise BadImage("That is a dot or a blot, not a digit: clear the canvas and draw a digit.")
-    if stroke_width(np.pad(mid, 1)) > BLOB * MID_BOX:   # padded: strokes at the crop's edge have an outline too
-        raise BadImage("The strokes are too thick for the digit's size, so its loops are filled in: draw it "
-                       "larger, or with a thinner pen.")
+    if stroke_width(np.pad(mid, 1)) > BLOB * MID_BOX:  # padded: strokes at the crop's edge have an outline too
+        raise BadImage(
+            "The strokes are too thick for the digit's size, so its loops are filled in: draw it "
+            "larger, or with a thinner pen."
+        )
     if ((mid > 0.25) & (mid < 0.75)).mean() > MAX_GREY:
-        raise BadImage("No clear pen strokes found: the picture looks like noise or is very blurred; "
-                       "draw or photograph one digit.")
+        raise BadImage(
+            "No clear pen strokes found: the picture looks like noise or is very blurred; draw or photograph one digit."
+        )
     mid = normalise_stroke(mid)
     small = resize_longer(mid, DIGIT_BOX)
     nh, nw = small.shape
@@ -194,7 +205,7 @@ def center_digit(ink: np.ndarray, canvas: int = 0) -> np.ndarray:
     cx = (small.sum(axis=0) @ np.arange(nw)) / total
     top = int(np.clip(round(MNIST_SIZE / 2 - cy), 0, MNIST_SIZE - nh))
     left = int(np.clip(round(MNIST_SIZE / 2 - cx), 0, MNIST_SIZE - nw))
-    out[top:top + nh, left:left + nw] = small
+    out[top : top + nh, left : left + nw] = small
     return out
 
 

@@ -46,5 +46,10 @@ async def os_error_handler(request: Request, exc: OSError) -> JSONResponse:
         log.warning("disk full while serving %s", request.url.path)
         return JSONResponse({"error": DISK_FULL, "detail": DISK_FULL}, status_code=507)
     log.error("%s while serving %s", type(exc).__name__, request.url.path)
-    return JSONResponse({"error": "The server could not finish that request; try again.",
-                         "detail": "The server could not finish that request; try again."}, status_code=500)
+    return JSONResponse(
+        {
+            "error": "The server could not finish that request; try again.",
+            "detail": "The server could not finish that request; try again.",
+        },
+        status_code=500,
+    )

@@ -1,4 +1,5 @@
 """The Gradio app: a Draw tab, a Training curves tab and a model card, over one shared Classifier."""
+
 import json
 from pathlib import Path
 
@@ -11,8 +12,8 @@ from demo.handlers import Reader
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
-CANVAS_W, CANVAS_H = 800, 300   # px: room for a number of 8 digits, still natural for one
-BRUSH = 12            # px: MNIST's pen for a digit half the canvas tall; preprocessing evens out the rest
+CANVAS_W, CANVAS_H = 800, 300  # px: room for a number of 8 digits, still natural for one
+BRUSH = 12  # px: MNIST's pen for a digit half the canvas tall; preprocessing evens out the rest
 SEEN = "What the model sees (28x28)"
 TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
 
@@ -41,22 +42,33 @@ def model_card(classifier, metrics):
     card = classifier.card
     size_mb = classifier.path.stat().st_size / 2**20
     if card is None:
-        return (f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). It carries no model "
-                "card (it was not exported by `python -m export`), so its accuracy and recipe are unknown.")
+        return (
+            f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). It carries no model "
+            "card (it was not exported by `python -m export`), so its accuracy and recipe are unknown."
+        )
     recipe, averaged = card.recipe, card.averaged
     val = f"validation accuracy {card.val_accuracy:.2%}" if card.val_accuracy is not None else "validation accuracy ?"
-    chosen = (f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})" if averaged
-              else f"best of {card.epochs or '?'} epochs chosen on a validation split "
-                   f"(epoch {card.best_epoch or '?'}, {val})")
-    lines = [f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "
-             f"Test accuracy **{card.test_accuracy:.2%}** on {card.test_images} MNIST test digits; {chosen}."]
+    chosen = (
+        f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})"
+        if averaged
+        else f"best of {card.epochs or '?'} epochs chosen on a validation split (epoch {card.best_epoch or '?'}, {val})"
+    )
+    lines = [
+        f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "
+        f"Test accuracy **{card.test_accuracy:.2%}** on {card.test_images} MNIST test digits; {chosen}."
+    ]
     if card.quantization:
         lines.append(f"**Quantized**: {card.quantization} (float32 model: {card.fp32_test_accuracy:.2%}).")
     if recipe:
         init = recipe.get("init")
         tuned = recipe.get("finetune")
-        start = (f"an earlier model's weights (`{Path(init).name}`, {'fine-tuned' if tuned else 'a warm restart'})"
-                 if init else "ImageNet" if recipe.get("weights") == "imagenet" else "scratch")
+        start = (
+            f"an earlier model's weights (`{Path(init).name}`, {'fine-tuned' if tuned else 'a warm restart'})"
+            if init
+            else "ImageNet"
+            if recipe.get("weights") == "imagenet"
+            else "scratch"
+        )
         lines.append(
             f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), "
@@ -64,25 +76,38 @@ def model_card(classifier, metrics):
             f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
             f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"
             f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
-            f"{recipe.get('precision_used')}, seed {recipe.get('seed')}.")
+            f"{recipe.get('precision_used')}, seed {recipe.get('seed')}."
+        )
         if tuned:
-            lines.append(f"**Fine-tuned on {tuned['corrections_train']} corrections** people gave (and "
-                         f"{tuned['corrections_val']} more held out to choose the epoch), with {tuned['replay']:g} "
-                         "MNIST digits replayed per correction so it forgets nothing (`python -m train.finetune`).")
+            lines.append(
+                f"**Fine-tuned on {tuned['corrections_train']} corrections** people gave (and "
+                f"{tuned['corrections_val']} more held out to choose the epoch), with {tuned['replay']:g} "
+                "MNIST digits replayed per correction so it forgets nothing (`python -m train.finetune`)."
+            )
     if averaged:
         each = ", ".join(f"{a:.2%}" for a in averaged["val_accuracy_each"])
-        lines.append(f"**Weight averaging** (SWA over warm restarts): the weights at the end of each cycle "
-                     f"(validation accuracy {each}) averaged into one model, its BatchNorm statistics measured "
-                     f"again on {averaged['bn_images']:,} training digits. Same size and speed as one model.")
+        lines.append(
+            f"**Weight averaging** (SWA over warm restarts): the weights at the end of each cycle "
+            f"(validation accuracy {each}) averaged into one model, its BatchNorm statistics measured "
+            f"again on {averaged['bn_images']:,} training digits. Same size and speed as one model."
+        )
     lines.append(f"**Input contract**: {card.contract}.")
     test = (metrics or {}).get("test")
     if test:
-        lines.append("| digit | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n"
-                     "| test accuracy | " + " | ".join(f"{a:.2%}" for a in test["per_digit"]) + " |")
+        lines.append(
+            "| digit | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n"
+            "| test accuracy | " + " | ".join(f"{a:.2%}" for a in test["per_digit"]) + " |"
+        )
         cm = test["confusion"]
-        lines.append("Confusion matrix (rows: true digit, columns: predicted):\n\n"
-                     "| | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n" +
-                     "\n".join(f"| **{i}** | " + " | ".join(str(v) for v in row) + " |" for i, row in enumerate(cm)))
+        lines.append(
+            "Confusion matrix (rows: true digit, columns: predicted):\n\n"
+            "| | "
+            + " | ".join(map(str, range(10)))
+            + " |\n|---|"
+            + "---|" * 10
+            + "\n"
+            + "\n".join(f"| **{i}** | " + " | ".join(str(v) for v in row) + " |" for i, row in enumerate(cm))
+        )
     return "\n\n".join(lines)
 
 
@@ -104,8 +129,8 @@ CSS = """@media (max-width: 640px) {
   #sketchpad { height: calc(37.5vw + 90px) !important; }
   #answer [data-testid="label-output-value"] { font-size: 1.4rem !important; line-height: 1.3; }
 }"""
-KEEP_UPLOADS = 300    # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
-PHOTO_WORKERS = 1     # photos decoded at once; see build_app
+KEEP_UPLOADS = 300  # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
+PHOTO_WORKERS = 1  # photos decoded at once; see build_app
 
 
 def result_row(top_k, seen_id=None):
@@ -125,8 +150,9 @@ def correction_row(corrector, sketch):
         gr.Markdown("**Wrong? It was:**")
         digits = [gr.Button(str(d), size="sm", min_width=40, scale=0) for d in range(10)]
     with gr.Row(equal_height=True):
-        typed = gr.Textbox(placeholder="or type the whole number, e.g. 2026", show_label=False, max_length=8,
-                           scale=3, elem_id="typed")
+        typed = gr.Textbox(
+            placeholder="or type the whole number, e.g. 2026", show_label=False, max_length=8, scale=3, elem_id="typed"
+        )
         keep = gr.Button("Keep", size="sm", scale=1)
     said = gr.Markdown(elem_id="said")
     gr.Markdown(f"<small>{corrector.notice()}</small>", elem_id="kept")
@@ -137,6 +163,7 @@ def correction_row(corrector, sketch):
     def tapped(digit):
         def fn(value, request: gr.Request):
             return corrector.correct(value, digit, who(request))[1]
+
         return fn
 
     def typed_in(value, answer, request: gr.Request):
@@ -150,8 +177,9 @@ def correction_row(corrector, sketch):
         button.click(tapped(d), sketch, said, **group)
     for trigger in (keep.click, typed.submit):
         trigger(typed_in, [sketch, typed], said, **group)
-    gr.Button(visible=False).click(api, [sketch, typed], gr.JSON(visible=False), api_name="correct",
-                                   concurrency_id="correct", concurrency_limit=1)
+    gr.Button(visible=False).click(
+        api, [sketch, typed], gr.JSON(visible=False), api_name="correct", concurrency_id="correct", concurrency_limit=1
+    )
 
 
 def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
@@ -170,14 +198,21 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
     metrics = sidecar(classifier, classifier.card and classifier.card.metrics)
     sweep = (max(1, keep_uploads // 5), keep_uploads)
     with gr.Blocks(title=TITLE, delete_cache=sweep) as app:
-        gr.Markdown(f"# {TITLE}\nWrite a digit or a whole number; the model reads it as you write. "
-                    f"Clear with the bin icon, undo with the arrow.")
+        gr.Markdown(
+            f"# {TITLE}\nWrite a digit or a whole number; the model reads it as you write. "
+            f"Clear with the bin icon, undo with the arrow."
+        )
         with gr.Tab("Draw"):
             # The canvas spans the page and the answer sits right under it: on a phone both fit one screen.
             sketch = SafeSketchpad(
-                label="Write a digit or a number (up to 8 digits, left to right)", elem_id="sketchpad",
-                type="numpy", image_mode="RGBA", canvas_size=(CANVAS_W, CANVAS_H), fixed_canvas=True,
-                layers=False, height=CANVAS_H + 110,
+                label="Write a digit or a number (up to 8 digits, left to right)",
+                elem_id="sketchpad",
+                type="numpy",
+                image_mode="RGBA",
+                canvas_size=(CANVAS_W, CANVAS_H),
+                fixed_canvas=True,
+                layers=False,
+                height=CANVAS_H + 110,
                 brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
             )
             draw_out = result_row(top_k, seen_id="seen")
@@ -189,8 +224,13 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
-                    photo = gr.Image(label="A photo or scan of one digit", type="filepath", image_mode=None,
-                                     sources=["upload", "clipboard", "webcam"], height=CANVAS_H)
+                    photo = gr.Image(
+                        label="A photo or scan of one digit",
+                        type="filepath",
+                        image_mode=None,
+                        sources=["upload", "clipboard", "webcam"],
+                        height=CANVAS_H,
+                    )
                     upload_button = gr.Button("Predict", variant="primary")
                 with gr.Column(scale=2):
                     photo_out = result_row(top_k)
@@ -223,10 +263,11 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         # "Why?" runs only when asked: masked copies of each digit, so it stays off the live path.
         why_button.click(reader.why, sketch, why, api_visibility="private", **draw)
         photo_why_button.click(reader.why_photo, photo, photo_why, api_visibility="private", **photos)
-        sketch.change(None, None, why, js="() => ''", show_progress="hidden")   # in the browser, no request
+        sketch.change(None, None, why, js="() => ''", show_progress="hidden")  # in the browser, no request
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
         gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
         gr.Button(visible=False).click(predict_image, photo, photo_out[0], api_name="predict_image", **photos)
-        gr.Button(visible=False).click(reader.number_json, sketch, gr.JSON(visible=False), api_name="read_number",
-                                       **draw)
+        gr.Button(visible=False).click(
+            reader.number_json, sketch, gr.JSON(visible=False), api_name="read_number", **draw
+        )
     return app

@@ -1,4 +1,5 @@
 """python -m export --run runs/resnet50v2/average --out models/mnist-resnet50v2.onnx"""
+
 import argparse
 import os
 import sys
@@ -15,9 +16,11 @@ def run_problem(run: Path) -> str | None:
     if (run / BEST).is_file():
         return None
     if not run.exists():
-        hint = (f"; that run has no {run.name} cycle, so export {run.parent}"
-                if run.name.startswith((AVERAGE, RESTART)) and (run.parent / BEST).is_file() else
-                "; train one first (`python -m train --out RUN`)")
+        hint = (
+            f"; that run has no {run.name} cycle, so export {run.parent}"
+            if run.name.startswith((AVERAGE, RESTART)) and (run.parent / BEST).is_file()
+            else "; train one first (`python -m train --out RUN`)"
+        )
         return f"--run {run} does not exist{hint}."
     found = sorted(str(p.parent) for p in run.glob(f"*/{BEST}"))
     hint = f"; export one of its cycles: {', '.join(found)}" if found else "; train first (`python -m train`)"
@@ -25,12 +28,17 @@ def run_problem(run: Path) -> str | None:
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m export", description="Export a trained run to ONNX.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m export",
+        description="Export a trained run to ONNX.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--run", default="runs/resnet50v2", help="training run folder (holds best.weights.h5)")
-    p.add_argument("--out", default=None,
-                   help=f"ONNX file to write (default: RUN/model.onnx; the shipped {DEFAULT_MODEL.name} only "
-                        "when named)")
+    p.add_argument(
+        "--out",
+        default=None,
+        help=f"ONNX file to write (default: RUN/model.onnx; the shipped {DEFAULT_MODEL.name} only when named)",
+    )
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
     p.add_argument("--parity", type=int, default=256, help="test digits compared between ONNX and Keras")
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on this many test digits; 0 = all")
@@ -38,7 +46,7 @@ def main(argv=None):
     p.add_argument("--calibration", type=int, default=500, help="training digits used to calibrate int8")
     p.add_argument("--calibration-method", default="percentile", choices=["minmax", "percentile", "entropy"])
     args = p.parse_args(argv)
-    if problem := run_problem(Path(args.run)):    # before TensorFlow loads or MNIST downloads
+    if problem := run_problem(Path(args.run)):  # before TensorFlow loads or MNIST downloads
         sys.exit(f"error: {problem}")
     args.out = args.out or str(Path(args.run) / "model.onnx")
 
@@ -48,7 +56,7 @@ def main(argv=None):
     try:
         (x_train, _), (x_test, y_test) = data.load(args.data)
         if args.limit_test:
-            x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
+            x_test, y_test = x_test[: args.limit_test], y_test[: args.limit_test]
         summary = export(args.run, args.out, x_test, y_test, args.parity)
     except (ExportError, data.DataError) as e:
         sys.exit(f"error: {e}")
@@ -58,11 +66,14 @@ def main(argv=None):
         from export.quantize import quantize
 
         calib = np.random.default_rng(0).choice(len(x_train), args.calibration, replace=False)
-        int8_acc, fp32_acc = quantize(args.out, args.int8, to_model_input(x_train[calib]), to_model_input(x_test),
-                                      y_test, args.calibration_method)
+        int8_acc, fp32_acc = quantize(
+            args.out, args.int8, to_model_input(x_train[calib]), to_model_input(x_test), y_test, args.calibration_method
+        )
         size = os.path.getsize(args.int8) / 2**20
-        print(f"wrote {args.int8} ({size:.1f} MB): int8 test accuracy {int8_acc:.4%} vs fp32 {fp32_acc:.4%} "
-              f"({(int8_acc - fp32_acc) * 100:+.2f} points)")
+        print(
+            f"wrote {args.int8} ({size:.1f} MB): int8 test accuracy {int8_acc:.4%} vs fp32 {fp32_acc:.4%} "
+            f"({(int8_acc - fp32_acc) * 100:+.2f} points)"
+        )
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 Both rewrites change no output beyond float rounding (the export's parity check against Keras
 runs after them). `python -m export.graph IN.onnx OUT.onnx` applies them to an existing file.
 """
+
 import argparse
 import collections
 from pathlib import Path
@@ -18,8 +19,11 @@ EPS = 1e-5
 
 def optimize(proto):
     """All three rewrites, in place; returns {rewrite: count}."""
-    return {"affine_to_batchnorm": affine_to_batchnorm(proto), "dead_taps_cropped": crop_dead_taps(proto),
-            "identity_reshapes_dropped": drop_identity_reshapes(proto)}
+    return {
+        "affine_to_batchnorm": affine_to_batchnorm(proto),
+        "dead_taps_cropped": crop_dead_taps(proto),
+        "identity_reshapes_dropped": drop_identity_reshapes(proto),
+    }
 
 
 def inferred_dims(proto):
@@ -66,8 +70,9 @@ def affine_to_batchnorm(proto):
         for name, value in zip(names, (s, b, np.zeros_like(s), np.full_like(s, 1 - EPS))):
             g.initializer.append(numpy_helper.from_array(value.astype(np.float32), name))
         # keyed by output names, which are unique in a graph (protobuf wrappers are not stable objects)
-        replace[node.output[0]] = helper.make_node("BatchNormalization", [x, *names], [add.output[0]],
-                                                   name=prefix, epsilon=EPS)
+        replace[node.output[0]] = helper.make_node(
+            "BatchNormalization", [x, *names], [add.output[0]], name=prefix, epsilon=EPS
+        )
         drop.add(add.output[0])
     nodes = [replace.get(n.output[0], n) for n in g.node if n.output[0] not in drop]
     del g.node[:]
@@ -91,15 +96,20 @@ def crop_dead_taps(proto):
             continue
         attrs = {a.name: helper.get_attribute_value(a) for a in node.attribute}
         x, y = dims.get(node.input[0], []), dims.get(node.output[0], [])
-        if len(x) != 4 or y[2:] != [1, 1] or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET") \
-                or any(d != 1 for d in attrs.get("dilations", [1, 1])):
+        if (
+            len(x) != 4
+            or y[2:] != [1, 1]
+            or attrs.get("auto_pad", b"NOTSET") not in (b"NOTSET", "NOTSET")
+            or any(d != 1 for d in attrs.get("dilations", [1, 1]))
+        ):
             continue
         w = numpy_helper.to_array(inits[node.input[1]])
         (h, wd), (top, left) = x[2:], attrs.get("pads", [0, 0, 0, 0])[:2]
         if w.shape[2:] == (h, wd) or top + h > w.shape[2] or left + wd > w.shape[3] or 0 in (h, wd):
             continue
-        inits[node.input[1]].CopyFrom(numpy_helper.from_array(
-            np.ascontiguousarray(w[:, :, top:top + h, left:left + wd]), node.input[1]))
+        inits[node.input[1]].CopyFrom(
+            numpy_helper.from_array(np.ascontiguousarray(w[:, :, top : top + h, left : left + wd]), node.input[1])
+        )
         kept = [a for a in node.attribute if a.name not in ("pads", "kernel_shape", "strides")]
         del node.attribute[:]
         node.attribute.extend([*kept, helper.make_attribute("kernel_shape", [h, wd])])
@@ -119,8 +129,14 @@ def drop_identity_reshapes(proto):
         node.input[:] = [alias.get(i, i) for i in node.input]
         x = dims.get(node.input[0], []) if node.input else []
         shape = inits.get(node.input[1]) if node.op_type == "Reshape" else None
-        if shape is not None and len(x) == shape.size >= 2 and shape[0] == -1 and 0 not in x[1:] \
-                and list(shape[1:]) == x[1:] and node.output[0] not in outputs:
+        if (
+            shape is not None
+            and len(x) == shape.size >= 2
+            and shape[0] == -1
+            and 0 not in x[1:]
+            and list(shape[1:]) == x[1:]
+            and node.output[0] not in outputs
+        ):
             alias[node.output[0]] = node.input[0]
             continue
         kept.append(node)

@@ -1,4 +1,5 @@
 """Trained weights -> a contract-conforming ONNX file, checked against Keras before it is written."""
+
 import datetime
 import json
 from pathlib import Path
@@ -60,7 +61,7 @@ def rename_output(proto, name):
 
 
 def run_onnx(sess, x, batch=500):
-    return np.concatenate([sess.run([OUTPUT_NAME], {INPUT_NAME: x[i:i + batch]})[0] for i in range(0, len(x), batch)])
+    return np.concatenate([sess.run([OUTPUT_NAME], {INPUT_NAME: x[i : i + batch]})[0] for i in range(0, len(x), batch)])
 
 
 def parity(model, proto, x):
@@ -92,8 +93,10 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
     max_diff, agree = parity(model, proto, x[:n])
     print(f"parity on {n} test digits: max |onnx - keras| = {max_diff:.2e}, argmax agreement {agree:.2%}")
     if max_diff > PARITY_ATOL or agree < 1.0:
-        raise ExportError(f"ONNX and Keras disagree (max difference {max_diff:.2e}, argmax agreement {agree:.2%}); "
-                          "nothing was written.")
+        raise ExportError(
+            f"ONNX and Keras disagree (max difference {max_diff:.2e}, argmax agreement {agree:.2%}); "
+            "nothing was written."
+        )
     test_acc = accuracy(session(proto), x, y_test)
     print(f"ONNX test accuracy on {len(x)} digits: {test_acc:.4%}")
 
@@ -102,18 +105,30 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
     config = json.loads((run_dir / CONFIG).read_text()) if (run_dir / CONFIG).exists() else {}
     stem = dest.name.removesuffix(".onnx")
     history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"
-    set_metadata(proto, ModelCard(
-        contract=DESCRIPTION, labels=LABELS, test_accuracy=round(test_acc, 5), test_images=len(x),
-        val_accuracy=metrics.get("val_accuracy"), epochs=metrics.get("epochs_run"),
-        best_epoch=str(metrics.get("best_epoch", "")), recipe=config,
-        history=history_name if history else None, metrics=metrics_name,
-        exported=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-        parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits"))
+    set_metadata(
+        proto,
+        ModelCard(
+            contract=DESCRIPTION,
+            labels=LABELS,
+            test_accuracy=round(test_acc, 5),
+            test_images=len(x),
+            val_accuracy=metrics.get("val_accuracy"),
+            epochs=metrics.get("epochs_run"),
+            best_epoch=str(metrics.get("best_epoch", "")),
+            recipe=config,
+            history=history_name if history else None,
+            metrics=metrics_name,
+            exported=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+            parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits",
+        ),
+    )
     proto.producer_name = "mnist-resnet50v2 export (tf2onnx)"
     if history:
         write_json(dest.parent / history_name, history)
     parity_figures = {"max_abs_diff": max_diff, "argmax_agreement": agree, "digits": n}
-    write_json(dest.parent / metrics_name,
-               {**metrics, "onnx_test_accuracy": test_acc, "recipe": config, "parity": parity_figures})
+    write_json(
+        dest.parent / metrics_name,
+        {**metrics, "onnx_test_accuracy": test_acc, "recipe": config, "parity": parity_figures},
+    )
     save(proto, dest)
     return dict(path=str(dest), test_accuracy=test_acc, max_abs_diff=max_diff, size_mb=dest.stat().st_size / 2**20)

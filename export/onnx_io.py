@@ -1,5 +1,6 @@
 """ONNX files in and out: a session to check one, and an atomic save that only renames a file into
 place once it passes the checker and loads in onnxruntime."""
+
 import onnx
 import onnxruntime as ort
 

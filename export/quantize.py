@@ -4,6 +4,7 @@ Calibration uses training digits prepared exactly as served (the contract's padd
 Only Conv and MatMul/Gemm weights and inputs are quantized: quantizing the pre-activation
 BatchNorm Mul/Add chains and the softmax is what sends a naive ResNet50V2 QDQ model to chance.
 """
+
 import dataclasses
 import tempfile
 from pathlib import Path
@@ -21,7 +22,7 @@ from export.onnx_io import save, session
 class Digits(CalibrationDataReader):
     def __init__(self, x, batch=32):
         # equal batches: the histogram calibrators stack them
-        self.batches = iter([{INPUT_NAME: x[i:i + batch]} for i in range(0, len(x) - batch + 1, batch)])
+        self.batches = iter([{INPUT_NAME: x[i : i + batch]} for i in range(0, len(x) - batch + 1, batch)])
 
     def get_next(self):
         return next(self.batches, None)
@@ -30,17 +31,31 @@ class Digits(CalibrationDataReader):
 def quantize(fp32_path, dest, x_calib, x_test, y_test, method="percentile"):
     """Returns (int8 test accuracy, fp32 test accuracy); writes `dest` atomically."""
     fp32_path, dest = Path(fp32_path), Path(dest)
-    methods = {"minmax": CalibrationMethod.MinMax, "percentile": CalibrationMethod.Percentile,
-               "entropy": CalibrationMethod.Entropy}
+    methods = {
+        "minmax": CalibrationMethod.MinMax,
+        "percentile": CalibrationMethod.Percentile,
+        "entropy": CalibrationMethod.Entropy,
+    }
     with tempfile.TemporaryDirectory() as tmp:
         pre, out = Path(tmp) / "pre.onnx", Path(tmp) / "int8.onnx"
         quant_pre_process(str(fp32_path), str(pre), skip_symbolic_shape=True)  # static shapes but N
         quantize_static(
-            str(pre), str(out), Digits(x_calib), quant_format=QuantFormat.QDQ,
-            op_types_to_quantize=["Conv", "MatMul", "Gemm"], per_channel=True, reduce_range=False,
-            activation_type=QuantType.QInt8, weight_type=QuantType.QInt8, calibrate_method=methods[method],
-            extra_options={"ActivationSymmetric": False, "WeightSymmetric": True,
-                           "CalibPercentile": 99.999, "CalibMovingAverage": True},
+            str(pre),
+            str(out),
+            Digits(x_calib),
+            quant_format=QuantFormat.QDQ,
+            op_types_to_quantize=["Conv", "MatMul", "Gemm"],
+            per_channel=True,
+            reduce_range=False,
+            activation_type=QuantType.QInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=methods[method],
+            extra_options={
+                "ActivationSymmetric": False,
+                "WeightSymmetric": True,
+                "CalibPercentile": 99.999,
+                "CalibMovingAverage": True,
+            },
         )
         proto = onnx.load(str(out))
     fp32 = onnx.load(str(fp32_path), load_external_data=False)
@@ -49,9 +64,15 @@ def quantize(fp32_path, dest, x_calib, x_test, y_test, method="percentile"):
     card = ModelCard.from_metadata({p.key: p.value for p in fp32.metadata_props})
     if card is None:
         raise ValueError(f"{fp32_path} carries no model card; export it with `python -m export` first.")
-    set_metadata(proto, dataclasses.replace(
-        card, test_accuracy=round(int8_acc, 5), fp32_test_accuracy=round(fp32_acc, 5),
-        quantization=f"int8 static QDQ per-channel, Conv/MatMul only, {method} calibration on "
-                     f"{len(x_calib)} training digits"))
+    set_metadata(
+        proto,
+        dataclasses.replace(
+            card,
+            test_accuracy=round(int8_acc, 5),
+            fp32_test_accuracy=round(fp32_acc, 5),
+            quantization=f"int8 static QDQ per-channel, Conv/MatMul only, {method} calibration on "
+            f"{len(x_calib)} training digits",
+        ),
+    )
     save(proto, dest)
     return int8_acc, fp32_acc

@@ -21,13 +21,21 @@ def sample():
 @pytest.fixture(scope="session")
 def classifier():
     from demo.classifier import Classifier
+
     return Classifier(SHIPPED)
 
 
 def run_module(*args, timeout=600, env=None, **kw):
     """`python -m ...` in a child, from the project root, so the CLI is what is tested."""
-    return subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}, **kw)
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        **kw,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -40,6 +48,7 @@ def app(corrections_file):
     """The real app, started as a user starts it, on a free port, with the 1,024-descriptor soft limit
     of many hosts, keeping corrections in a temporary file: (url, process)."""
     from bench.serve import running_app
+
     with running_app("--corrections", corrections_file, nofile=1024) as (url, proc):
         yield url, proc
 

@@ -1,4 +1,5 @@
 """The Python API and `python -m demo.predict`: real digit files, one bad file, no TensorFlow."""
+
 import json
 import subprocess
 import sys
@@ -20,9 +21,9 @@ def digit_files(sample, tmp_path_factory):
         d, label = sample["x_test"][i], int(sample["y_test"][i])
         img = Image.fromarray(d).resize((28 * (i % 4 + 1),) * 2, Image.Resampling.BILINEAR)
         if i % 3 == 0:
-            img = Image.fromarray(255 - np.asarray(img))                       # pencil on paper
+            img = Image.fromarray(255 - np.asarray(img))  # pencil on paper
         elif i % 3 == 1:
-            img = Image.merge("RGB", (img, img, Image.new("L", img.size, 0)))   # yellow on black
+            img = Image.merge("RGB", (img, img, Image.new("L", img.size, 0)))  # yellow on black
         path = folder / f"{i:02d}-label{label}.png"
         img.save(path)
         files.append((path, label))
@@ -46,13 +47,16 @@ def test_api_names_a_bad_file(classifier, tmp_path):
 
 
 def cli(*args):
-    code = ("import runpy, sys\n"
-            "sys.argv = ['demo.predict', *sys.argv[1:]]\n"
-            "try:\n    runpy.run_module('demo.predict', run_name='__main__')\n"
-            "finally:\n"
-            "    assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')], 'TF imported'\n")
-    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['demo.predict', *sys.argv[1:]]\n"
+        "try:\n    runpy.run_module('demo.predict', run_name='__main__')\n"
+        "finally:\n"
+        "    assert not [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')], 'TF imported'\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", code, *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_cli_lines_json_and_a_failing_file(digit_files, tmp_path):

@@ -1,4 +1,5 @@
 """The real app, started like a user starts it, answering a real gradio_client."""
+
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ def test_app_predicts_drawn_real_digits(app_url, sample, tmp_path):
 def test_plain_http_api_without_gradio_client(app_url, sample, tmp_path):
     """The route curl takes (README): upload, call, read the result stream; bench.inference times it."""
     from bench.client import rest_predict
+
     i = int(np.flatnonzero(sample["y_test"] == 5)[0])
     value = as_upload(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)), tmp_path, "http")
     with httpx.Client(timeout=60) as http:
@@ -42,27 +44,31 @@ def test_app_answers_an_empty_canvas_with_a_message(app_url, tmp_path):
 
 def test_app_refuses_to_start_without_its_model(tmp_path):
     missing = tmp_path / "gone.onnx"
-    result = subprocess.run([sys.executable, "app.py", "--model", str(missing)], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "app.py", "--model", str(missing)], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and f"Model file {missing} does not exist" in result.stderr
     assert "Traceback" not in result.stderr
 
 
 def test_demo_and_app_never_import_tensorflow():
-    code = ("import sys, app, demo.ui, demo.classifier, demo.preprocess\n"
-            "from demo.classifier import Classifier\n"
-            "demo.ui.build_app(Classifier())\n"
-            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx'))\n"
-            "assert not bad, bad\n"
-            "print('ok')\n")
+    code = (
+        "import sys, app, demo.ui, demo.classifier, demo.preprocess\n"
+        "from demo.classifier import Classifier\n"
+        "demo.ui.build_app(Classifier())\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras', 'tf2onnx'))\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=180)
     assert result.returncode == 0 and result.stdout.strip().endswith("ok"), result.stderr[-2000:]
 
 
 def test_a_second_app_on_a_busy_port_says_so(app_url):
     port = app_url.rstrip("/").rsplit(":", 1)[1]
-    result = subprocess.run([sys.executable, "app.py", "--port", port], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
+    result = subprocess.run(
+        [sys.executable, "app.py", "--port", port], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert f"port {port} on 127.0.0.1 is already in use" in result.stderr and f"--port {int(port) + 1}" in result.stderr
 
@@ -71,15 +77,18 @@ def test_upload_folder_is_swept(tmp_path, sample):
     """Every API drawing leaves files in the upload folder; the sweep removes them."""
     from bench.client import rest_predict
     from bench.serve import running_app
+
     folder = tmp_path / "uploads"
-    with running_app("--keep-uploads", 3, env={"GRADIO_TEMP_DIR": str(folder)}) as (url, _), \
-            httpx.Client(timeout=60) as http:
-        before = {p for p in folder.rglob("*") if p.is_file()}       # the page's examples, kept
+    with (
+        running_app("--keep-uploads", 3, env={"GRADIO_TEMP_DIR": str(folder)}) as (url, _),
+        httpx.Client(timeout=60) as http,
+    ):
+        before = {p for p in folder.rglob("*") if p.is_file()}  # the page's examples, kept
         for i in range(10):
             value = as_upload(sketch_value(place_digit(sample["x_test"][i], 400, 0.6)), tmp_path, str(i))
             assert rest_predict(http, url, value)["label"] == str(sample["y_test"][i])
         uploaded = [p for p in folder.rglob("*") if p.is_file() and p not in before]
-        assert len(uploaded) >= 30          # 3 PNGs a drawing
+        assert len(uploaded) >= 30  # 3 PNGs a drawing
         time.sleep(6)
         assert [p for p in folder.rglob("*") if p.is_file() and p in uploaded] == []
         assert before <= {p for p in folder.rglob("*") if p.is_file()}

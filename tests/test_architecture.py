@@ -1,7 +1,12 @@
 """The shape of the code, checked on its source: imports go one way (no cycles, even through
 function-local imports), the demo never imports TensorFlow, nothing imports the tests, files stay small."""
+
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import ROOT
 
@@ -87,8 +92,11 @@ def test_demo_and_app_never_import_tensorflow():
 
 def test_nothing_imports_the_tests():
     mods = sources()
-    assert {m: sorted(i for i in imports(p) if i.split(".")[0] == "tests") for m, p in mods.items()
-            if any(i.split(".")[0] == "tests" for i in imports(p))} == {}
+    assert {
+        m: sorted(i for i in imports(p) if i.split(".")[0] == "tests")
+        for m, p in mods.items()
+        if any(i.split(".")[0] == "tests" for i in imports(p))
+    } == {}
 
 
 def test_every_file_is_under_300_lines():
@@ -97,11 +105,14 @@ def test_every_file_is_under_300_lines():
     assert long == {}
 
 
-def test_lint_is_clean():
-    """ruff, configured in pyproject.toml: the same check `ruff check .` runs by hand."""
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "."], cwd=ROOT,
-                            capture_output=True, text=True, timeout=120)
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_ruff_is_clean(command):
+    """ruff, configured in pyproject.toml: the same `ruff check .` and `ruff format --check .` run by hand."""
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, "--no-cache", "."],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:]

@@ -1,17 +1,19 @@
 """Each attack on a public link, reproduced against the real app through its HTTP API: refused or
 answered with a sentence, within the memory and CPU floors, and the next drawing still right."""
+
 import time
 
 import httpx
 import pytest
 
-from bench.attacks import ATTACKS, REQUESTS, Target, burst, measured, normal_drawing
+from bench.attacks import ATTACKS, REQUESTS, burst
+from bench.target import Target, measured, normal_drawing
 
 pytestmark = pytest.mark.server
 
-MAX_PEAK_MB = 250     # no single request may raise the app's memory by more
-MAX_CPU_S = 2         # ...or cost more CPU
-MAX_KEPT_MB_MEASURED = 25   # after a burst, memory is back this close to where it started (the floor: 100)
+MAX_PEAK_MB = 250  # no single request may raise the app's memory by more
+MAX_CPU_S = 2  # ...or cost more CPU
+MAX_KEPT_MB_MEASURED = 25  # after a burst, memory is back this close to where it started (the floor: 100)
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +29,7 @@ def test_attack_is_refused_or_answered_within_bounds(target, name):
     assert m.ok, m.answer
     assert m.peak_mb < MAX_PEAK_MB, m
     assert m.cpu_s < MAX_CPU_S, m
-    deadline = time.time() + 30          # a flood leaves a bounded queue behind; it drains
+    deadline = time.time() + 30  # a flood leaves a bounded queue behind; it drains
     while True:
         right, seconds = normal_drawing(target)
         if (right and seconds < 2) or time.time() > deadline:

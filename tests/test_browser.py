@@ -1,4 +1,5 @@
 """A person at the page: Chromium opens the app, draws digits with the mouse, reads the Label."""
+
 import os
 from pathlib import Path
 
@@ -13,11 +14,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 SHOTS = Path(os.environ.get("SCREENSHOTS", ROOT / "runs" / "screenshots"))
 SEEN_SRC = "() => { const img = document.querySelector('#seen img'); return img ? img.src : null; }"
 
+
 @pytest.fixture(scope="module")
 def browser(app_url):
     if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"No Chromium at {CHROMIUM}: install Debian's (`sudo apt-get install chromium`, as `bash .ci/run` "
-                    "does) or set CHROMIUM to a Chromium binary.", pytrace=False)
+        pytest.fail(
+            f"No Chromium at {CHROMIUM}: install Debian's (`sudo apt-get install chromium`, as `bash .ci/run` "
+            "does) or set CHROMIUM to a Chromium binary.",
+            pytrace=False,
+        )
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         yield browser
@@ -31,8 +36,9 @@ def page(browser, app_url):
 
 @pytest.fixture(scope="module")
 def phone(browser, app_url):
-    return open_page(browser, app_url, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True,
-                     device_scale_factor=3)
+    return open_page(
+        browser, app_url, viewport={"width": 390, "height": 844}, has_touch=True, is_mobile=True, device_scale_factor=3
+    )
 
 
 def test_opens_ready_to_draw(page):
@@ -47,10 +53,13 @@ def test_drawn_digit_is_read(page, digit):
     draw(page, shape(DIGITS[digit]))
     assert wait_for_label(page, digit).inner_text().strip() == digit
     # the preview of the model's input shows this drawing (a new image, loaded), not the last one
-    page.wait_for_function(f"(before) => {{ const src = ({SEEN_SRC})();"
-                           " const img = document.querySelector('#seen img');"
-                           " return src && src !== before && img.complete && img.naturalWidth > 0; }",
-                           arg=before, timeout=30_000)
+    page.wait_for_function(
+        f"(before) => {{ const src = ({SEEN_SRC})();"
+        " const img = document.querySelector('#seen img');"
+        " return src && src !== before && img.complete && img.naturalWidth > 0; }",
+        arg=before,
+        timeout=30_000,
+    )
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"drawn-{digit}.png"))
 
@@ -59,9 +68,9 @@ def test_a_written_number_is_read_whole(page):
     clear(page)
     draw(page, shape(DIGITS["4"], 160) + shape(DIGITS["0"], 400) + shape(DIGITS["7"], 640))
     wait_for_label(page, "407")
-    assert page.locator("#seen img").count() == 3      # each digit's own 28x28 view
+    assert page.locator("#seen img").count() == 3  # each digit's own 28x28 view
     page.get_by_role("button", name="Why did it read that?").first.click()
-    page.locator("#why img").nth(2).wait_for(state="visible", timeout=30_000)   # one explanation per digit
+    page.locator("#why img").nth(2).wait_for(state="visible", timeout=30_000)  # one explanation per digit
     assert "strokes that made it read 7" in page.locator("#why").inner_text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "number-desktop.png"))
@@ -93,6 +102,9 @@ def test_on_a_phone_the_canvas_fits_and_the_answer_shows_without_scrolling(phone
     assert phone.evaluate("window.scrollY") == 0 and answer["y"] + answer["height"] <= 844
     SHOTS.mkdir(parents=True, exist_ok=True)
     phone.screenshot(path=str(SHOTS / "number-phone.png"))
-    clear(phone)                                    # Clear is one tap
-    phone.wait_for_function(f"() => document.querySelector('{LABEL}') === null"
-                            f" || document.querySelector('{LABEL}').innerText.trim() !== '71'", timeout=30_000)
+    clear(phone)  # Clear is one tap
+    phone.wait_for_function(
+        f"() => document.querySelector('{LABEL}') === null"
+        f" || document.querySelector('{LABEL}').innerText.trim() !== '71'",
+        timeout=30_000,
+    )

@@ -1,4 +1,5 @@
 """The shipped ONNX model: accuracy on real test digits, through the same code the app uses."""
+
 import numpy as np
 import onnx
 import pytest
@@ -44,8 +45,11 @@ def tiny_model(path, input_name="image", shape=(None, 32, 32, 1), output_name="p
     node = helper.make_node("Flatten", [input_name], ["flat"])
     features = int(np.prod(shape[1:]))
     w = helper.make_tensor("w", TensorProto.FLOAT, [features, 10], np.zeros(features * 10))
-    nodes = [node, helper.make_node("MatMul", ["flat", "w"], ["logits"]),
-             helper.make_node("Softmax", ["logits"], [output_name])]
+    nodes = [
+        node,
+        helper.make_node("MatMul", ["flat", "w"], ["logits"]),
+        helper.make_node("Softmax", ["logits"], [output_name]),
+    ]
     graph = helper.make_graph(nodes, "tiny", [inp], [out], initializer=[w])
     onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
     return path
@@ -56,14 +60,17 @@ def test_a_conforming_model_loads(tmp_path):
     assert clf.predict_batch(np.zeros((2, 32, 32, 1), np.float32)).shape == (2, 10)
 
 
-@pytest.mark.parametrize("make,message", [
-    (lambda p: p, "does not exist"),
-    (lambda p: (p.write_bytes(b"this is not onnx"), p)[1], "not a readable ONNX model"),
-    (lambda p: (p.write_bytes(SHIPPED.read_bytes()[:100_000]), p)[1], "not a readable ONNX model"),
-    (lambda p: tiny_model(p, input_name="input_1"), "input should be 'image'"),
-    (lambda p: tiny_model(p, shape=(None, 28, 28, 1)), r"float \[N, 32, 32, 1\]"),
-    (lambda p: tiny_model(p, output_name="dense_3"), "output should be 'probabilities'"),
-])
+@pytest.mark.parametrize(
+    "make,message",
+    [
+        (lambda p: p, "does not exist"),
+        (lambda p: (p.write_bytes(b"this is not onnx"), p)[1], "not a readable ONNX model"),
+        (lambda p: (p.write_bytes(SHIPPED.read_bytes()[:100_000]), p)[1], "not a readable ONNX model"),
+        (lambda p: tiny_model(p, input_name="input_1"), "input should be 'image'"),
+        (lambda p: tiny_model(p, shape=(None, 28, 28, 1)), r"float \[N, 32, 32, 1\]"),
+        (lambda p: tiny_model(p, output_name="dense_3"), "output should be 'probabilities'"),
+    ],
+)
 def test_bad_model_files_get_one_clear_sentence(tmp_path, make, message):
     path = make(tmp_path / "model.onnx")
     with pytest.raises(ModelError, match=message) as err:

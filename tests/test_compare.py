@@ -1,4 +1,5 @@
 """python -m train.compare: the shipped model's real history against a run folder, and bad paths."""
+
 import json
 
 import pytest
@@ -12,14 +13,16 @@ SHIPPED_HISTORY = ROOT / "models" / "mnist-resnet50v2.history.json"
 
 
 def test_series_turns_epochs_into_hours_and_validation_error(tmp_path):
-    rows = [{"epoch": i + 1, "seconds": s, "val_accuracy": a, "loss": 0.1, "val_loss": 0.1, "accuracy": 0.9}
-            for i, (s, a) in enumerate([(1800, 0.9), (1800, 0.95), (3600, 0.99)])]
+    rows = [
+        {"epoch": i + 1, "seconds": s, "val_accuracy": a, "loss": 0.1, "val_loss": 0.1, "accuracy": 0.9}
+        for i, (s, a) in enumerate([(1800, 0.9), (1800, 0.95), (3600, 0.99)])
+    ]
     path = tmp_path / "history.json"
     path.write_text(json.dumps({"epochs": rows}))
     ep, hours, err = series(load(path))
     assert ep == [1, 2, 3] and hours == pytest.approx([0.5, 1.0, 2.0]) and err == pytest.approx([10, 5, 1])
     shipped = series(load(SHIPPED_HISTORY))[2]
-    assert min(shipped) < 0.4    # the shipped model validated at 99.66%
+    assert min(shipped) < 0.4  # the shipped model validated at 99.66%
 
 
 def test_cli_draws_two_runs_from_a_folder_and_a_file(tmp_path):
@@ -29,21 +32,25 @@ def test_cli_draws_two_runs_from_a_folder_and_a_file(tmp_path):
     history["epochs"] = history["epochs"][:5]
     (run / "history.json").write_text(json.dumps(history))
     out = tmp_path / "cmp.png"
-    done = run_module("-m", "train.compare", str(SHIPPED_HISTORY), str(run), "--labels", "shipped", "short",
-                      "--out", str(out))
+    done = run_module(
+        "-m", "train.compare", str(SHIPPED_HISTORY), str(run), "--labels", "shipped", "short", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr
     with Image.open(out) as im:
         assert im.format == "PNG" and im.size == (1000, 400)
-        assert len(im.convert("RGB").getcolors(1 << 20)) > 50    # curves were drawn, not an empty canvas
+        assert len(im.convert("RGB").getcolors(1 << 20)) > 50  # curves were drawn, not an empty canvas
     assert not list(tmp_path.glob(".*tmp*"))
 
 
-@pytest.mark.parametrize("content, says", [
-    (None, "No training history at"),
-    ("# a README, not a history\n", "is not a history.json written by `python -m train`"),
-    ('{"columns": [], "epochs": [{"epoch": 1}]}', "is not a history.json"),
-    ('{"columns": [], "epochs": []}', "holds no finished epoch yet"),
-])
+@pytest.mark.parametrize(
+    "content, says",
+    [
+        (None, "No training history at"),
+        ("# a README, not a history\n", "is not a history.json written by `python -m train`"),
+        ('{"columns": [], "epochs": [{"epoch": 1}]}', "is not a history.json"),
+        ('{"columns": [], "epochs": []}', "holds no finished epoch yet"),
+    ],
+)
 def test_a_path_that_is_not_a_history_gets_one_sentence(tmp_path, content, says):
     path = tmp_path / "history.json"
     if content is not None:

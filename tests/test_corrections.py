@@ -1,5 +1,6 @@
 """Corrections in a real SQLite file: what is kept, the bounds, the rate limit, a damaged or locked
 file, many writers at once (threads and processes), and the command line. Real digits throughout."""
+
 import sqlite3
 import subprocess
 import sys
@@ -40,8 +41,8 @@ def test_a_correction_keeps_what_the_model_saw(classifier, sample, store):
     pred = classifier.read_number(value).digits[0].prediction
     assert row.label == wrong and row.predicted == pred.digit == truth
     assert np.allclose(row.probabilities, pred.probabilities, atol=1e-5)
-    assert np.abs(row.seen - pred.seen).max() <= 1 / 255 + 1e-6     # the model's own 28x28 input
-    assert max(row.drawing.shape) <= 128 and row.drawing.max() > 0.5    # the strokes, scaled down
+    assert np.abs(row.seen - pred.seen).max() <= 1 / 255 + 1e-6  # the model's own 28x28 input
+    assert max(row.drawing.shape) <= 128 and row.drawing.max() > 0.5  # the strokes, scaled down
     assert row.model_sha256 == file_sha256(SHIPPED) and row.source == "page" and row.created
 
 
@@ -51,7 +52,7 @@ def test_a_number_is_corrected_digit_by_digit(classifier, sample, store):
     idx = [int(np.flatnonzero(y == d)[0]) for d in (4, 0, 7)]
     w = write_number([x[i] for i in idx], [4, 0, 7], rng, "normal", "mnist", False, False)
     corrector = Corrector(classifier, store)
-    assert corrector.correct(w.value, "47", "s")[0] == 0   # wrong count: a sentence, nothing kept
+    assert corrector.correct(w.value, "47", "s")[0] == 0  # wrong count: a sentence, nothing kept
     assert store.all() == []
     kept, message = corrector.correct(w.value, " 407 ", "s")
     assert kept == 3, message
@@ -84,8 +85,8 @@ def test_rate_limit_per_session_and_in_total_with_bounded_memory():
     limit = RateLimit(per_key=2, total=5, window=60, keys=3)
     assert [limit.allow("a", 0), limit.allow("a", 1), limit.allow("a", 2)] == [True, True, False]
     assert limit.allow("b", 2) and limit.allow("c", 2) and limit.allow("d", 2)
-    assert not limit.allow("e", 3)            # five in the window: everyone waits
-    assert limit.allow("a", 61)               # the window moved on
+    assert not limit.allow("e", 3)  # five in the window: everyone waits
+    assert limit.allow("a", 61)  # the window moved on
     assert len(limit._seen) <= 3
 
 
@@ -103,8 +104,8 @@ def test_a_damaged_file_gives_a_sentence_and_reading_goes_on(classifier, sample,
     assert "damaged" in corrector.problem and "damaged" in corrector.notice()
     kept, message = corrector.correct(drawn(sample, 2), "4", "s")
     assert kept == 0 and "damaged" in message and "move it away" in message
-    assert Reader(classifier).number(drawn(sample, 2))[0]   # the drawing is still read
-    assert bad.read_bytes().startswith(b"this is not")       # and the file is left for its owner
+    assert Reader(classifier).number(drawn(sample, 2))[0]  # the drawing is still read
+    assert bad.read_bytes().startswith(b"this is not")  # and the file is left for its owner
 
 
 def test_an_unusable_path_gives_a_sentence(classifier, tmp_path):

@@ -1,4 +1,5 @@
 """Loading MNIST: a good file loads, every bad one gets one clear sentence, downloads are all-or-nothing."""
+
 import hashlib
 import shutil
 
@@ -27,19 +28,26 @@ def write(tmp_path, **arrays):
 
 
 def good(**override):
-    arrays = dict(x_train=np.zeros((4, 28, 28), np.uint8), y_train=np.zeros(4, np.uint8),
-                  x_test=np.zeros((2, 28, 28), np.uint8), y_test=np.zeros(2, np.uint8))
+    arrays = dict(
+        x_train=np.zeros((4, 28, 28), np.uint8),
+        y_train=np.zeros(4, np.uint8),
+        x_test=np.zeros((2, 28, 28), np.uint8),
+        y_test=np.zeros(2, np.uint8),
+    )
     arrays.update(override)
     return {k: v for k, v in arrays.items() if v is not None}
 
 
-@pytest.mark.parametrize("arrays,message", [
-    (good(y_test=None), "lacks y_test"),
-    (good(x_train=np.zeros((4, 32, 32), np.uint8)), r"x_train has shape \[4, 32, 32\]"),
-    (good(x_test=np.zeros((2, 28, 28), np.float32)), "dtype float32"),
-    (good(y_train=np.zeros(3, np.uint8)), "4 images but y_train has 3 labels"),
-    (good(y_test=np.full(2, 11, np.uint8)), "labels above 9"),
-])
+@pytest.mark.parametrize(
+    "arrays,message",
+    [
+        (good(y_test=None), "lacks y_test"),
+        (good(x_train=np.zeros((4, 32, 32), np.uint8)), r"x_train has shape \[4, 32, 32\]"),
+        (good(x_test=np.zeros((2, 28, 28), np.float32)), "dtype float32"),
+        (good(y_train=np.zeros(3, np.uint8)), "4 images but y_train has 3 labels"),
+        (good(y_test=np.full(2, 11, np.uint8)), "labels above 9"),
+    ],
+)
 def test_wrong_contents_are_named(tmp_path, arrays, message):
     with pytest.raises(data.DataError, match=message):
         data.load(write(tmp_path, **arrays))

@@ -1,13 +1,14 @@
 """A full disk: uploads get a sentence (HTTP 507), and drawing on the page goes on, since it never
 writes to disk. The app's upload folder is a 4 MB tmpfs filled by the test."""
+
 import os
 import subprocess
 
 import httpx
 import pytest
 
-from bench.attacks import Target, page_drawing
 from bench.serve import running_app
+from bench.target import Target, page_drawing
 from demo.server import DISK_FULL
 
 pytestmark = pytest.mark.server

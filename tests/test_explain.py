@@ -1,5 +1,6 @@
 """Occlusion explanations on real digits: the strokes marked as evidence for the answer are the ones the
 model needs, and the page gets them as an inline image with a key."""
+
 import numpy as np
 
 from bench.drawing import place_digit, sketch_value

@@ -1,5 +1,6 @@
 """train.fastgrad's input gradient equals TensorFlow's own on the convolutions ResNet50V2 has, and a
 whole training step of the real model gives the same gradients."""
+
 import numpy as np
 import pytest
 
@@ -22,11 +23,12 @@ def tensorflows_and_ours(grads, *args):
     return theirs, ours
 
 
-@pytest.mark.parametrize("padding,kernel,side", [("SAME", 3, 1), ("SAME", 3, 4), ("SAME", 1, 4), ("VALID", 3, 5),
-                                                 ("SAME", 7, 6), ("VALID", 1, 2)])
+@pytest.mark.parametrize(
+    "padding,kernel,side",
+    [("SAME", 3, 1), ("SAME", 3, 4), ("SAME", 1, 4), ("VALID", 3, 5), ("SAME", 7, 6), ("VALID", 1, 2)],
+)
 def test_fast_input_gradient_is_tensorflows(padding, kernel, side):
     import tensorflow as tf
-
 
     rng = np.random.default_rng(kernel * 10 + side)
     x = tf.constant(rng.normal(size=(4, side, side, 8)), tf.float32)
@@ -53,7 +55,7 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
     from train.model import build_model
 
     keras.utils.set_random_seed(0)
-    model = build_model(dropout=0.0)   # a random dropout mask would differ between the two steps
+    model = build_model(dropout=0.0)  # a random dropout mask would differ between the two steps
     x = tf.constant(to_model_input(sample["x_train"][:16]))
     y = tf.one_hot(sample["y_train"][:16], 10)
 
@@ -67,6 +69,7 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample):
     # here), so each difference is measured against the larger of its own gradient and a thousandth of
     # the largest one.
     floor = 1e-3 * max(float(tf.reduce_max(tf.abs(a))) for a in theirs)
-    worst = max(float(tf.reduce_max(tf.abs(a - b))) / max(float(tf.reduce_max(tf.abs(a))), floor)
-                for a, b in zip(theirs, ours))
+    worst = max(
+        float(tf.reduce_max(tf.abs(a - b))) / max(float(tf.reduce_max(tf.abs(a))), floor) for a, b in zip(theirs, ours)
+    )
     assert worst < 1e-3, worst

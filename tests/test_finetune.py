@@ -1,5 +1,6 @@
 """python -m train.finetune on corrections kept by the app's own code, then export: the model card
 says how many corrections it learned from, and epoch 0 (the starting model) is always a candidate."""
+
 import json
 
 import numpy as np
@@ -26,15 +27,38 @@ def test_finetune_then_export_carries_the_corrections_into_the_card(classifier, 
     for i in range(20):
         assert corrector.correct(drawn(sample, i), str(sample["y_test"][i]), "t")[0] == 1
     out = tmp_path / "ft"
-    tuned = run_module("-m", "train.finetune", "--corrections", store.path, "--init", SHIPPED, "--out", out,
-                       "--data", FIXTURE, "--val-size", "100", "--split-seed", "0", "--epochs", "1", "--repeat", "1",
-                       "--replay", "1", "--limit-test", "100", timeout=900)
+    tuned = run_module(
+        "-m",
+        "train.finetune",
+        "--corrections",
+        store.path,
+        "--init",
+        SHIPPED,
+        "--out",
+        out,
+        "--data",
+        FIXTURE,
+        "--val-size",
+        "100",
+        "--split-seed",
+        "0",
+        "--epochs",
+        "1",
+        "--repeat",
+        "1",
+        "--replay",
+        "1",
+        "--limit-test",
+        "100",
+        timeout=900,
+    )
     assert tuned.returncode == 0, tuned.stderr[-3000:]
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["best_epoch"] in (0, 1) and metrics["val_images"] == 100
-    assert metrics["val_accuracy"] >= metrics["val_before"] - 0.0005    # never worse on validation than the start
-    exported = run_module("-m", "export", "--run", out, "--data", FIXTURE, "--limit-test", "100",
-                          "--out", out / "m.onnx", timeout=900)
+    assert metrics["val_accuracy"] >= metrics["val_before"] - 0.0005  # never worse on validation than the start
+    exported = run_module(
+        "-m", "export", "--run", out, "--data", FIXTURE, "--limit-test", "100", "--out", out / "m.onnx", timeout=900
+    )
     assert exported.returncode == 0, exported.stderr[-3000:]
     tuned_model = Classifier(out / "m.onnx")
     tuned_card = tuned_model.card.recipe["finetune"]

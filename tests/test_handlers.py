@@ -1,5 +1,6 @@
 """The page's and the API's handlers, called in-process on real digits: every outcome is a Label
 value, a preview and a sentence; nothing raises, and photos are opened only from the upload folder."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -32,11 +33,14 @@ def test_the_sentence_says_not_sure_below_the_threshold():
     assert verdict(unsure, labels) == "**Not sure: 7 or 9?** (59% vs 41%). Try a larger, clearer digit."
 
 
-@pytest.mark.parametrize("value,words", [
-    (sketch_value(np.zeros((400, 400), np.float32)), "Draw a digit"),
-    ({"unreadable": "The drawing could not be read (x)."}, "could not be read"),
-    (np.array([["a"]]), "Expected a greyscale"),
-])
+@pytest.mark.parametrize(
+    "value,words",
+    [
+        (sketch_value(np.zeros((400, 400), np.float32)), "Draw a digit"),
+        ({"unreadable": "The drawing could not be read (x)."}, "could not be read"),
+        (np.array([["a"]]), "Expected a greyscale"),
+    ],
+)
 def test_what_cannot_be_read_gets_a_sentence(reader, value, words):
     label, preview, sentence = reader.drawing(value)
     assert words in sentence and label == sentence and preview is None

@@ -1,4 +1,5 @@
 """--init: training starts again from the shipped ONNX model (it ships without Keras weights)."""
+
 import json
 
 import numpy as np
@@ -45,19 +46,24 @@ def test_an_onnx_file_of_another_model_is_refused(tmp_path):
 
     path = tmp_path / "identity.onnx"
     node = helper.make_node("Identity", ["x"], ["y"])
-    graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    graph = helper.make_graph(
+        [node],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
+    )
     onnx.save(helper.make_model(graph), path)
     with pytest.raises(InitError, match="does not hold this ResNet50V2's weights"):
         load_onnx_into(build_model(), path, np.zeros((8, 32, 32, 1), np.float32))
 
 
 def test_cli_continues_training_from_the_shipped_model(tmp_path):
-    result = run_module("-m", "train", *QUICK, "--epochs", "1", "--lr", "1e-6", "--out", str(tmp_path),
-                        "--init", str(SHIPPED))
+    result = run_module(
+        "-m", "train", *QUICK, "--epochs", "1", "--lr", "1e-6", "--out", str(tmp_path), "--init", str(SHIPPED)
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["val_accuracy"] >= 0.97 and metrics["test_accuracy"] >= 0.97   # a fresh model scores ~0.1
+    assert metrics["val_accuracy"] >= 0.97 and metrics["test_accuracy"] >= 0.97  # a fresh model scores ~0.1
     assert json.loads((tmp_path / "config.json").read_text())["init"] == str(SHIPPED)
 
 
@@ -78,5 +84,5 @@ def test_files_that_are_not_weights_are_refused(tmp_path):
     garbage.write_bytes(b"not a protobuf at all")
     with pytest.raises(InitError, match="is not a readable ONNX file"):
         start_from(model, garbage, None)
-    with pytest.raises(InitError, match="pass the fp32 export"):   # int8 weights sit behind DequantizeLinear
+    with pytest.raises(InitError, match="pass the fp32 export"):  # int8 weights sit behind DequantizeLinear
         start_from(model, SHIPPED.with_name("mnist-resnet50v2.int8.onnx"), None)

@@ -1,4 +1,5 @@
 """Writers killed mid-write (SIGKILL: no cleanup runs) leave the file they were replacing as it was."""
+
 import http.server
 import os
 import shutil
@@ -45,7 +46,7 @@ def slow_server():
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             for i in range(0, len(body), 1 << 16):
-                self.wfile.write(body[i:i + (1 << 16)])
+                self.wfile.write(body[i : i + (1 << 16)])
                 self.wfile.flush()
                 time.sleep(0.02)
 
@@ -71,7 +72,7 @@ def test_a_download_killed_half_way_is_never_taken_for_the_data_set(tmp_path, sl
     an_hour_ago = time.time() - 3600
     for p in leftovers:
         os.utime(p, (an_hour_ago, an_hour_ago))
-    live = dest.parent / ".mnist.npz.another-download.tmp"   # written seconds ago: maybe still in progress
+    live = dest.parent / ".mnist.npz.another-download.tmp"  # written seconds ago: maybe still in progress
     live.write_bytes(b"x")
     # the next run downloads again, gets the verified file and removes the killed run's leftover
     assert data.download(FIXTURE.as_uri(), dest, expected_sha256=digest) == dest
@@ -86,7 +87,7 @@ def test_an_export_killed_mid_write_leaves_the_model_it_was_replacing(tmp_path, 
     before = dest.read_bytes()
     kill_when_temp_appears(["-m", "export.graph", str(SHIPPED), str(dest)], tmp_path, ".model.onnx.*.tmp.onnx")
     assert dest.read_bytes() == before
-    probs = Classifier(dest).predict_batch(to_model_input(sample["x_test"][:100]))   # still a good model
+    probs = Classifier(dest).predict_batch(to_model_input(sample["x_test"][:100]))  # still a good model
     assert (probs.argmax(1) == sample["y_test"][:100]).mean() >= 0.97
 
     # a half-written ONNX file taken for a model is refused with a sentence, not loaded

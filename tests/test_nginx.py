@@ -1,12 +1,14 @@
 """deploy/nginx.conf in front of the real app: 1,000 slow-header connections do not delay a drawing,
 oversized bodies stop at nginx, and the page and API work through it."""
+
 import time
 
 import httpx
 import pytest
 
-from bench.attacks import Target, normal_drawing, slow_connections
+from bench.attacks import slow_connections
 from bench.nginx import NGINX, running_nginx
+from bench.target import Target, normal_drawing
 from demo.server import raise_fd_limit
 
 pytestmark = pytest.mark.server
@@ -16,9 +18,11 @@ pytestmark = pytest.mark.server
 def proxied(app, tmp_path_factory):
     url, proc = app
     if not NGINX.exists():
-        pytest.fail(f"No nginx at {NGINX}: install Debian's (`sudo apt-get install nginx`, as `bash .ci/run` does).",
-                    pytrace=False)
-    raise_fd_limit()     # this test's own 1,000 sockets
+        pytest.fail(
+            f"No nginx at {NGINX}: install Debian's (`sudo apt-get install nginx`, as `bash .ci/run` does).",
+            pytrace=False,
+        )
+    raise_fd_limit()  # this test's own 1,000 sockets
     with running_nginx(url, tmp_path_factory.mktemp("nginx")) as proxy:
         yield proxy, proc
 
@@ -39,7 +43,7 @@ def test_slow_header_connections_do_not_delay_drawing(proxied, tmp_path):
         times = []
         deadline = time.time() + 10
         while time.time() < deadline:
-            with httpx.Client(timeout=30) as http:       # a new visitor, a new connection
+            with httpx.Client(timeout=30) as http:  # a new visitor, a new connection
                 right, seconds = normal_drawing(Target(proxy, proc.pid, http, tmp_path))
             assert right
             times.append(seconds)

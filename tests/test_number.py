@@ -1,5 +1,6 @@
 """Whole numbers on one canvas, from real MNIST digits: segmentation, the Python API, the handlers and
 the command line; one digit alone is never split."""
+
 import json
 
 import numpy as np
@@ -44,7 +45,7 @@ def test_components_match_a_flood_fill(seed, density):
     labels, count = label_runs(mask)
     assert count == flood_count(mask)
     assert ((labels > 0) == mask).all()
-    for k in range(1, count + 1):      # each label is one connected piece
+    for k in range(1, count + 1):  # each label is one connected piece
         assert flood_count(labels == k) == 1
 
 
@@ -54,8 +55,15 @@ def numbers(sample, gap, count=20, seed=0):
     out = []
     while len(out) < count:
         idx = rng.choice(len(x), int(rng.integers(2, 7)), replace=False)
-        w = write_number(list(x[idx]), [int(v) for v in y[idx]], rng, gap, "pen" if len(out) % 2 else "mnist",
-                         bool(rng.random() < 0.5), bool(rng.random() < 0.5))
+        w = write_number(
+            list(x[idx]),
+            [int(v) for v in y[idx]],
+            rng,
+            gap,
+            "pen" if len(out) % 2 else "mnist",
+            bool(rng.random() < 0.5),
+            bool(rng.random() < 0.5),
+        )
         if w is not None:
             out.append(w)
     return out
@@ -64,8 +72,9 @@ def numbers(sample, gap, count=20, seed=0):
 def test_numbers_with_gaps_are_read_whole(classifier, sample):
     written = numbers(sample, "normal") + numbers(sample, "tight", seed=1)
     got = [classifier.read_number(w.value).text for w in written]
-    assert sum(g == w.number for g, w in zip(got, written)) >= 0.9 * len(written), \
-        [(g, w.number) for g, w in zip(got, written) if g != w.number]
+    assert sum(g == w.number for g, w in zip(got, written)) >= 0.9 * len(written), [
+        (g, w.number) for g, w in zip(got, written) if g != w.number
+    ]
 
 
 def test_touching_digits_are_cut_apart(classifier, sample):
@@ -80,7 +89,7 @@ def test_one_digit_alone_is_never_split(classifier, sample):
         ink = place_digit(sample["x_test"][i], CANVAS_H, rng.uniform(0.3, 0.8), (rng.uniform(0.3, 0.7), 0.5))
         wide = np.zeros((CANVAS_H, CANVAS_W), np.float32)
         left = int(rng.integers(0, CANVAS_W - CANVAS_H))
-        wide[:, left:left + CANVAS_H] = ink
+        wide[:, left : left + CANVAS_H] = ink
         assert len(classifier.read_number(sketch_value(wide)).digits) == 1
 
 
@@ -97,7 +106,7 @@ def test_the_pieces_of_one_digit_stay_one_digit(classifier, sample):
     for i in [int(np.flatnonzero(y == d)[k]) for d in (1, 4, 5, 7) for k in range(3)]:
         ink = place_digit(broken(x[i], 5), CANVAS_H, 0.7)
         pad = np.zeros((CANVAS_H, CANVAS_W), np.float32)
-        pad[:, 200:200 + CANVAS_H] = ink
+        pad[:, 200 : 200 + CANVAS_H] = ink
         read.append((classifier.read_number(sketch_value(pad)).text, str(y[i])))
     assert all(len(got) == 1 for got, _ in read), read
     assert sum(got == truth for got, truth in read) >= 10, read
@@ -109,7 +118,7 @@ def test_the_answer_carries_digits_confidences_and_boxes(classifier, sample):
     assert answer["number"] == "".join(str(d["digit"]) for d in answer["digits"])
     boxes = [d["box"] for d in answer["digits"]]
     assert all(0 <= x0 < x1 <= CANVAS_W and 0 <= y0 < y1 <= CANVAS_H for x0, y0, x1, y1 in boxes)
-    assert all(a[2] <= b[0] for a, b in zip(boxes, boxes[1:]))          # left to right, apart
+    assert all(a[2] <= b[0] for a, b in zip(boxes, boxes[1:]))  # left to right, apart
     assert all(0 < d["confidence"] <= 1 for d in answer["digits"])
 
 
@@ -117,8 +126,8 @@ def test_too_many_digits_and_an_empty_canvas_get_sentences(classifier, sample):
     with pytest.raises(EmptyDrawing):
         classifier.read_number(sketch_value(np.zeros((CANVAS_H, CANVAS_W), np.float32)))
     ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
-    for k in range(MAX_DIGITS + 2):      # ten upright strokes: ten 1s
-        ink[100:200, 20 + 75 * k:30 + 75 * k] = 1.0
+    for k in range(MAX_DIGITS + 2):  # ten upright strokes: ten 1s
+        ink[100:200, 20 + 75 * k : 30 + 75 * k] = 1.0
     with pytest.raises(BadImage, match=f"more than {MAX_DIGITS} digits"):
         classifier.read_number(sketch_value(ink))
 
@@ -131,15 +140,16 @@ def test_handlers_show_the_number_and_the_api_answers_json(classifier, sample):
     assert label == answer["number"] and sentence.startswith(f"**{answer['number']}**")
     assert preview.count("<img") == len(w.number)
     one = sketch_value(place_digit(sample["x_test"][0], CANVAS_H, 0.7))
-    assert next(iter(reader.number(one)[0])) == str(sample["y_test"][0])       # one digit keeps its top-k
+    assert next(iter(reader.number(one)[0])) == str(sample["y_test"][0])  # one digit keeps its top-k
     assert reader.number_json(sketch_value(np.zeros((CANVAS_H, CANVAS_W), np.float32))) == {
-        "message": "Draw a digit first: the canvas is empty."}
+        "message": "Draw a digit first: the canvas is empty."
+    }
 
 
 def test_command_line_reads_numbers(sample, tmp_path):
     w = numbers(sample, "normal", count=1, seed=6)[0]
     path = tmp_path / "number.png"
-    Image.fromarray(255 - w.value["layers"][0][..., 3]).save(path)     # dark ink on white paper, as scanned
+    Image.fromarray(255 - w.value["layers"][0][..., 3]).save(path)  # dark ink on white paper, as scanned
     r = run_module("-m", "demo.predict", "--number", "--json", str(path))
     assert r.returncode == 0, r.stderr
     (answer,) = json.loads(r.stdout)

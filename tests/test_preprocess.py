@@ -1,4 +1,5 @@
 """The drawing -> model input pipeline, on canvases drawn the many ways people draw."""
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -20,14 +21,17 @@ def geometry(digit):
 SEVEN = [(110, 100), (290, 100), (170, 320)]
 
 
-@pytest.mark.parametrize("name,ink", [
-    ("centred", stroke_digit(SEVEN)),
-    ("off-centre", stroke_digit([(x - 90, y - 70) for x, y in SEVEN])),
-    ("tiny", stroke_digit([(300 + x / 8, 300 + y / 8) for x, y in SEVEN], width=4)),
-    ("huge", stroke_digit([(x * 1.9 - 200, y * 1.8 - 170) for x, y in SEVEN], width=40)),
-    ("thick", stroke_digit(SEVEN, width=70)),
-    ("thin", stroke_digit(SEVEN, width=3)),
-])
+@pytest.mark.parametrize(
+    "name,ink",
+    [
+        ("centred", stroke_digit(SEVEN)),
+        ("off-centre", stroke_digit([(x - 90, y - 70) for x, y in SEVEN])),
+        ("tiny", stroke_digit([(300 + x / 8, 300 + y / 8) for x, y in SEVEN], width=4)),
+        ("huge", stroke_digit([(x * 1.9 - 200, y * 1.8 - 170) for x, y in SEVEN], width=40)),
+        ("thick", stroke_digit(SEVEN, width=70)),
+        ("thin", stroke_digit(SEVEN, width=3)),
+    ],
+)
 def test_any_seven_lands_in_mnist_geometry(name, ink):
     x, digit = prepare(sketch_value(ink))
     assert x.shape == (1, *INPUT_SHAPE) and x.dtype == np.float32
@@ -38,12 +42,13 @@ def test_any_seven_lands_in_mnist_geometry(name, ink):
 
 
 def test_fine_and_fat_pens_are_brought_towards_mnists_pen():
-    def ink_share(width):   # fraction of the 28x28 digit that is solid ink
+    def ink_share(width):  # fraction of the 28x28 digit that is solid ink
         return (prepare(sketch_value(stroke_digit(SEVEN, width=width)))[1] > 0.5).mean()
+
     normal = ink_share(28)
-    assert 0.07 < normal < 0.13                      # MNIST's own digits: about a tenth of the square
-    assert ink_share(3) > 0.8 * normal               # a 3 px pen on a 400 px canvas would all but vanish
-    assert ink_share(110) < 2.2 * normal             # a 110 px brush fills the 7's box unless narrowed
+    assert 0.07 < normal < 0.13  # MNIST's own digits: about a tenth of the square
+    assert ink_share(3) > 0.8 * normal  # a 3 px pen on a 400 px canvas would all but vanish
+    assert ink_share(110) < 2.2 * normal  # a 110 px brush fills the 7's box unless narrowed
 
 
 def test_same_drawing_anywhere_at_any_size_gives_the_same_input():
@@ -55,14 +60,14 @@ def test_same_drawing_anywhere_at_any_size_gives_the_same_input():
 def test_transparent_layer_and_opaque_composite_agree():
     ink = stroke_digit(SEVEN)
     layered = prepare(sketch_value(ink))[1]
-    flattened = prepare(sketch_value(ink, opaque_layer=True))[1]     # only the white composite
+    flattened = prepare(sketch_value(ink, opaque_layer=True))[1]  # only the white composite
     assert np.abs(layered - flattened).max() < 0.05
 
 
 def test_coloured_ink_and_light_on_dark_photo_read_like_black_on_white():
     ink = stroke_digit(SEVEN)
     reference = prepare(sketch_value(ink))[1]
-    coloured = prepare(sketch_value(ink, color=(230, 200, 0), opaque_layer=True))[1]   # yellow on white
+    coloured = prepare(sketch_value(ink, color=(230, 200, 0), opaque_layer=True))[1]  # yellow on white
     inverted = prepare(((1 - ink) * 255).astype(np.uint8)[..., None].repeat(3, 2) ^ 255)[1]  # white on black RGB
     assert np.abs(coloured - reference).max() < 0.1
     assert np.abs(inverted - reference).max() < 0.05
@@ -77,13 +82,16 @@ def test_pil_image_and_file_path_inputs(tmp_path):
     assert np.array_equal(a, b) and a.max() == pytest.approx(1.0)
 
 
-@pytest.mark.parametrize("value", [
-    None,
-    {"background": None, "layers": [], "composite": None},
-    sketch_value(np.zeros((400, 400), np.float32)),
-    sketch_value(np.zeros((400, 400), np.float32), opaque_layer=True),
-    np.full((50, 50, 3), 255, np.uint8),
-])
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        {"background": None, "layers": [], "composite": None},
+        sketch_value(np.zeros((400, 400), np.float32)),
+        sketch_value(np.zeros((400, 400), np.float32), opaque_layer=True),
+        np.full((50, 50, 3), 255, np.uint8),
+    ],
+)
 def test_empty_canvas_asks_for_a_drawing(value):
     with pytest.raises(EmptyDrawing, match="Draw a digit"):
         prepare(value)
@@ -97,7 +105,9 @@ def test_none_composite_falls_back_to_layers():
 
 def test_real_mnist_digit_round_trips_close_to_itself(sample):
     """A real test digit drawn big and off-centre comes back close to the original MNIST image."""
-    corr = [np.corrcoef(center_digit(place_digit(d, canvas=400, height=0.7, center=(0.3, 0.6))).ravel(),
-                        d.ravel())[0, 1] for d in sample["x_test"][:50]]
+    corr = [
+        np.corrcoef(center_digit(place_digit(d, canvas=400, height=0.7, center=(0.3, 0.6))).ravel(), d.ravel())[0, 1]
+        for d in sample["x_test"][:50]
+    ]
     # unrelated digits correlate ~0.3; the few thin MNIST digits come back a little thicker
     assert np.mean(corr) > 0.95 and np.percentile(corr, 10) > 0.9 and min(corr) > 0.7

@@ -1,4 +1,5 @@
 """A few real training steps on real digits, a resume, then export and ONNX-vs-Keras parity."""
+
 import json
 import os
 import signal
@@ -17,15 +18,34 @@ from tests.conftest import FIXTURE, ROOT, run_module
 
 pytestmark = pytest.mark.train
 
-QUICK = ["--data", str(FIXTURE), "--val-size", "100", "--batch-size", "32", "--steps-per-epoch", "2",
-         "--limit-test", "100", "--verbose", "2", "--restart-epochs", "0"]
+QUICK = [
+    "--data",
+    str(FIXTURE),
+    "--val-size",
+    "100",
+    "--batch-size",
+    "32",
+    "--steps-per-epoch",
+    "2",
+    "--limit-test",
+    "100",
+    "--verbose",
+    "2",
+    "--restart-epochs",
+    "0",
+]
 
 
 def train_until_killed(out, marker):
     """Start a training run and SIGKILL it as soon as it prints `marker`."""
-    proc = subprocess.Popen([sys.executable, "-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume"],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            env={**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"})
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"},
+    )
     seen = []
     for line in proc.stdout:
         seen.append(line)
@@ -45,11 +65,12 @@ def run_dir(tmp_path_factory):
     first = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--time-budget", "0.01")
     assert first.returncode == 0, first.stderr[-3000:]
     paused = json.loads((out / "state.json").read_text())
-    assert paused["epoch"] == 1 and paused["stop"] == "time budget", paused      # paused cleanly after epoch 1
+    assert paused["epoch"] == 1 and paused["stop"] == "time budget", paused  # paused cleanly after epoch 1
     train_until_killed(out, "Epoch 2/3")
-    assert json.loads((out / "state.json").read_text())["epoch"] == 1           # the kill lost epoch 2 only
-    resumed = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume",
-                         "--restart-epochs", "1", "1")
+    assert json.loads((out / "state.json").read_text())["epoch"] == 1  # the kill lost epoch 2 only
+    resumed = run_module(
+        "-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--resume", "--restart-epochs", "1", "1"
+    )
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     return out, first.stdout, resumed.stdout
 
@@ -92,7 +113,7 @@ def test_the_recipe_ends_with_the_restart_cycles_weights_averaged(run_dir):
     averaged = json.loads((out / "average" / "config.json").read_text())["averaged"]
     assert averaged["sources"] == [str(out / "restart"), str(out / "restart2")]
     metrics = json.loads((out / "average" / "metrics.json").read_text())
-    assert metrics["test"]["count"] == 100 and metrics["epochs_run"] == 5     # 3 + 1 + 1, end to end
+    assert metrics["test"]["count"] == 100 and metrics["epochs_run"] == 5  # 3 + 1 + 1, end to end
     assert [h["epoch"] for h in json.loads((out / "average" / "history.json").read_text())["epochs"]] == [1, 2, 3, 4, 5]
     models = []
     for folder in ("restart", "restart2", "average"):
@@ -101,24 +122,25 @@ def test_the_recipe_ends_with_the_restart_cycles_weights_averaged(run_dir):
     a, b, avg = ({w.path: keras.ops.convert_to_numpy(w) for w in m.weights} for m in models)
     learned = [k for k in avg if "moving_" not in k]
     assert len(learned) == 178 and all(np.allclose(avg[k], (a[k] + b[k]) / 2, atol=1e-6) for k in learned)
-    assert not all(np.allclose(avg[k], (a[k] + b[k]) / 2) for k in avg if "moving_" in k)   # measured again
+    assert not all(np.allclose(avg[k], (a[k] + b[k]) / 2) for k in avg if "moving_" in k)  # measured again
 
 
 def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
-    out = run_dir[0] / "average"     # the recipe's final model
+    out = run_dir[0] / "average"  # the recipe's final model
     dest = out / "exported.onnx"
-    result = run_module("-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE),
-                        "--parity", "256")
+    result = run_module(
+        "-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE), "--parity", "256"
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     parity = json.loads((out / "exported.metrics.json").read_text())["parity"]
     assert parity["digits"] == 256 and parity["argmax_agreement"] == 1.0 and parity["max_abs_diff"] < 1e-4
     meta = {p.key: p.value for p in onnx.load(str(dest), load_external_data=False).metadata_props}
-    card = ModelCard.from_metadata(meta)             # every field of the card, typed
+    card = ModelCard.from_metadata(meta)  # every field of the card, typed
     assert card.labels == [str(d) for d in range(10)] and card.contract == DESCRIPTION and card.extra == {}
     assert 0.0 <= card.test_accuracy <= 1.0 and card.history == "exported.history.json" and card.epochs == 5
     assert (out / "exported.history.json").exists() and card.recipe["val_size"] == 100
 
-    clf = Classifier(dest)   # the app's loader accepts it
+    clf = Classifier(dest)  # the app's loader accepts it
     probs = clf.predict_batch(to_model_input(sample["x_test"][:8]))
     assert probs.shape == (8, 10) and np.allclose(probs.sum(1), 1, atol=1e-4)
     assert clf.session.get_inputs()[0].shape[1:] == list(INPUT_SHAPE)
@@ -147,15 +169,16 @@ def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(run_dir
     plain_ops = [n.op_type for n in plain.graph.node]
     assert ops.count("BatchNormalization") == 17 and ops.count("Mul") < plain_ops.count("Mul")
     assert ops.count("Reshape") == 0 and rewritten.ByteSize() < 0.8 * plain.ByteSize()
-    assert set(optimize(rewritten).values()) == {0}   # idempotent
+    assert set(optimize(rewritten).values()) == {0}  # idempotent
 
     missing = run_module("-m", "export.graph", str(tmp_path / "none.onnx"), str(tmp_path / "out.onnx"))
     assert missing.returncode != 0 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_export_without_a_trained_run_says_what_to_do(tmp_path):
-    result = run_module("-m", "export", "--run", str(tmp_path), "--out", str(tmp_path / "m.onnx"),
-                        "--data", str(FIXTURE))
+    result = run_module(
+        "-m", "export", "--run", str(tmp_path), "--out", str(tmp_path / "m.onnx"), "--data", str(FIXTURE)
+    )
     assert result.returncode != 0 and "train first" in result.stderr
     assert not (tmp_path / "m.onnx").exists()
 
@@ -169,9 +192,22 @@ def test_training_cli_help_and_bad_data_path(tmp_path):
 
 def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     """tf.distribute.MirroredStrategy, as on a 2-GPU machine: global batch and LR scale with replicas."""
-    result = run_module("-m", "train", *QUICK, "--epochs", "1", "--batch-size", "16", "--out", str(tmp_path),
-                        "--strategy", "mirrored", "--cpu-replicas", "2")
+    result = run_module(
+        "-m",
+        "train",
+        *QUICK,
+        "--epochs",
+        "1",
+        "--batch-size",
+        "16",
+        "--out",
+        str(tmp_path),
+        "--strategy",
+        "mirrored",
+        "--cpu-replicas",
+        "2",
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     config = json.loads((tmp_path / "config.json").read_text())
-    assert config["replicas"] == 2 and config["batch_size"] == 32 and config["lr"] == 0.004   # 2e-3 x 2
+    assert config["replicas"] == 2 and config["batch_size"] == 32 and config["lr"] == 0.004  # 2e-3 x 2
     assert json.loads((tmp_path / "metrics.json").read_text())["test"]["count"] == 100

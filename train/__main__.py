@@ -1,4 +1,5 @@
 """python -m train --help"""
+
 import sys
 
 from train.config import from_args

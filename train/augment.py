@@ -6,6 +6,7 @@ ImageProjectiveTransformV3 call. Optionally the pen changes too: each image move
 of the way towards its 3x3 dilation or erosion, as people draw with other pens than
 MNIST's writers. Never part of the exported graph.
 """
+
 import math
 from dataclasses import dataclass
 
@@ -15,10 +16,10 @@ import tensorflow as tf
 @dataclass
 class Augment:
     rotation_deg: float = 10.0
-    zoom: float = 0.10          # scale in [1 - zoom, 1 + zoom], x and y drawn independently
-    shift: float = 0.10         # fraction of the 32 px side
+    zoom: float = 0.10  # scale in [1 - zoom, 1 + zoom], x and y drawn independently
+    shift: float = 0.10  # fraction of the 32 px side
     shear_deg: float = 0.0
-    stroke: float = 0.0         # pen change in [-stroke, stroke]: 1 = a full 3x3 dilation, -1 a full erosion
+    stroke: float = 0.0  # pen change in [-stroke, stroke]: 1 = a full 3x3 dilation, -1 a full erosion
 
     def enabled(self):
         return any((self.rotation_deg, self.zoom, self.shift, self.shear_deg, self.stroke))

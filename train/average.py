@@ -4,6 +4,7 @@ since averaged weights change every layer's input. One model, no extra cost at i
 
     python -m train.average runs/resnet50v2/restart runs/resnet50v2/restart2 --out runs/resnet50v2/average
 """
+
 import argparse
 import datetime
 import json
@@ -21,7 +22,7 @@ from train.evaluate import evaluate
 from train.from_onnx import InitError
 from train.layout import BEST, CONFIG, HISTORY, METRICS, folder_of
 
-BN_IMAGES = 5000    # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
+BN_IMAGES = 5000  # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
 
 
 def weights_file(src):
@@ -50,8 +51,10 @@ def split_of(sources, val_size=None, seed=None):
     training digit is counted as validation. `val_size`/`seed`, when given, win (another data file, say)."""
     known = {split for split in map(source_split, sources) if split}
     if len(known) > 1 and (val_size is None or seed is None):
-        raise InitError(f"The sources were trained on different validation splits (val_size, seed: "
-                        f"{sorted(known)}); average cycles of one training run, or give --val-size and --seed.")
+        raise InitError(
+            f"The sources were trained on different validation splits (val_size, seed: "
+            f"{sorted(known)}); average cycles of one training run, or give --val-size and --seed."
+        )
     recorded = len(known) == 1
     theirs = next(iter(known)) if recorded else (Config.val_size, Config.seed)
     split = (theirs[0] if val_size is None else val_size, theirs[1] if seed is None else seed)
@@ -71,8 +74,8 @@ def remeasure_batchnorm(model, images, batch=500):
     saved = [bn.momentum for bn in bns]
     for k, start in enumerate(range(0, len(images), batch)):
         for bn in bns:
-            bn.momentum = k / (k + 1)      # moving = (k * moving + this batch) / (k + 1)
-        model(images[start:start + batch], training=True)
+            bn.momentum = k / (k + 1)  # moving = (k * moving + this batch) / (k + 1)
+        model(images[start : start + batch], training=True)
     for bn, momentum in zip(bns, saved):
         bn.momentum = momentum
 
@@ -94,8 +97,9 @@ def chained_history(paths):
     return rows
 
 
-def average(sources, out, x_train, y_train, x_test, y_test, val_size=None, seed=None,
-            history_from=(), bn_images=BN_IMAGES):
+def average(
+    sources, out, x_train, y_train, x_test, y_test, val_size=None, seed=None, history_from=(), bn_images=BN_IMAGES
+):
     """Average `sources` (run folders, .onnx exports or .weights.h5 files) into the run folder `out`:
     best.weights.h5 (what export reads), metrics.json (returned), config.json and, from `history_from`,
     history.json. The validation split is the sources' own (`split_of`)."""
@@ -109,7 +113,7 @@ def average(sources, out, x_train, y_train, x_test, y_test, val_size=None, seed=
     for src in sources:
         check_init(weights_file(src))
     val_size, seed = split_of(sources, val_size, seed)
-    rows = chained_history(history_from)     # a wrong path fails here, before a minute of work
+    rows = chained_history(history_from)  # a wrong path fails here, before a minute of work
     keras.mixed_precision.set_global_policy("float32")
     (x_tr, _), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
     x_tr, x_val = to_model_input(x_tr), to_model_input(x_val)
@@ -125,8 +129,10 @@ def average(sources, out, x_train, y_train, x_test, y_test, val_size=None, seed=
     model.set_weights([t / len(sources) for t in total])
     remeasure_batchnorm(model, x_tr[pick])
     val, test = evaluate(model, x_val, y_val), evaluate(model, to_model_input(x_test), y_test)
-    print(f"average of {len(sources)}: validation accuracy {val['accuracy']:.2%} ({val['errors']} errors); "
-          f"test accuracy {test['accuracy']:.2%} ({test['errors']} errors)")
+    print(
+        f"average of {len(sources)}: validation accuracy {val['accuracy']:.2%} ({val['errors']} errors); "
+        f"test accuracy {test['accuracy']:.2%} ({test['errors']} errors)"
+    )
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,36 +140,69 @@ def average(sources, out, x_train, y_train, x_test, y_test, val_size=None, seed=
         model.save_weights(tmp)
     if rows:
         history.save(rows, out)
-    base = next((json.loads((Path(s) / CONFIG).read_text()) for s in reversed(sources)
-                 if (Path(s) / CONFIG).is_file()), {})
+    base = next(
+        (json.loads((Path(s) / CONFIG).read_text()) for s in reversed(sources) if (Path(s) / CONFIG).is_file()), {}
+    )
     averaged = dict(sources=[str(s) for s in sources], val_accuracy_each=alone, bn_images=len(pick))
     write_json(out / CONFIG, {**base, "averaged": averaged})
     metrics = dict(
-        test_accuracy=test["accuracy"], test=test, val_accuracy=val["accuracy"], val_errors=val["errors"],
-        best_epoch=f"average of {len(sources)} cycle ends", epochs_run=len(rows), averaged=averaged,
-        val_images=len(x_val), finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"))
+        test_accuracy=test["accuracy"],
+        test=test,
+        val_accuracy=val["accuracy"],
+        val_errors=val["errors"],
+        best_epoch=f"average of {len(sources)} cycle ends",
+        epochs_run=len(rows),
+        averaged=averaged,
+        val_images=len(x_val),
+        finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    )
     write_json(out / METRICS, metrics)
     return metrics
 
 
 def main(argv=None):
-    p = argparse.ArgumentParser(prog="python -m train.average", description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m train.average",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("sources", nargs="+", help="run folders (their best weights), .onnx exports or .weights.h5 files")
     p.add_argument("--out", required=True, help="run folder to write (export it with `python -m export --run`)")
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
-    p.add_argument("--history", nargs="*", default=[], help="run folders or history.json files whose histories, "
-                                                             "end to end, are the averaged model's training history")
+    p.add_argument(
+        "--history",
+        nargs="*",
+        default=[],
+        help="run folders or history.json files whose histories, end to end, are the averaged model's training history",
+    )
     p.add_argument("--bn-images", type=int, default=BN_IMAGES, help="training digits that re-measure BatchNorm")
-    p.add_argument("--val-size", type=int, default=None,
-                   help=f"for sources that do not record their split (default: theirs, else {Config.val_size})")
-    p.add_argument("--seed", type=int, default=None,
-                   help=f"for sources that do not record their split (default: theirs, else {Config.seed})")
+    p.add_argument(
+        "--val-size",
+        type=int,
+        default=None,
+        help=f"for sources that do not record their split (default: theirs, else {Config.val_size})",
+    )
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help=f"for sources that do not record their split (default: theirs, else {Config.seed})",
+    )
     args = p.parse_args(argv)
     try:
         (x_train, y_train), (x_test, y_test) = data.load(args.data)
-        average(args.sources, args.out, x_train, y_train, x_test, y_test, args.val_size, args.seed,
-                args.history, args.bn_images)
+        average(
+            args.sources,
+            args.out,
+            x_train,
+            y_train,
+            x_test,
+            y_test,
+            args.val_size,
+            args.seed,
+            args.history,
+            args.bn_images,
+        )
     except (data.DataError, InitError) as e:
         sys.exit(f"error: {e}")
 

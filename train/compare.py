@@ -2,6 +2,7 @@
 
 python -m train.compare models/mnist-resnet50v2.history.json runs/original --labels ours original --out cmp.png
 """
+
 import argparse
 import sys
 from pathlib import Path

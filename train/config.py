@@ -1,4 +1,5 @@
 """Every training knob, in one dataclass, and the command line built from it."""
+
 import argparse
 import dataclasses
 from dataclasses import dataclass, field
@@ -8,69 +9,120 @@ from dataclasses import dataclass, field
 class Config:
     data: str = field(default=None, metadata={"help": "local mnist.npz (default: $MNIST_NPZ, else download)"})
     out: str = field(default="runs/resnet50v2", metadata={"help": "run folder: checkpoints, history, metrics"})
-    recipe: str = field(default="ours", metadata={
-        "help": "ours (what ships) | quick (one epoch, a first look in about 10 minutes on 2 cores) | original "
-                "(the blog: Adam 1e-4, batch 200, plateau)", "choices": ["ours", "quick", "original"]})
+    recipe: str = field(
+        default="ours",
+        metadata={
+            "help": "ours (what ships) | quick (one epoch, a first look in about 10 minutes on 2 cores) | original "
+            "(the blog: Adam 1e-4, batch 200, plateau)",
+            "choices": ["ours", "quick", "original"],
+        },
+    )
     epochs: int = field(default=24, metadata={"help": "maximum epochs (the cosine schedule spans them)"})
     batch_size: int = field(default=128, metadata={"help": "batch per replica (global = this x replicas)"})
     lr: float = field(default=2e-3, metadata={"help": "peak learning rate for one replica (scaled x replicas)"})
     optimizer: str = field(default="adamw", metadata={"choices": ["adamw", "adam", "sgd"], "help": "optimizer"})
     weight_decay: float = field(default=0.05, metadata={"help": "decoupled weight decay (adamw, sgd)"})
-    schedule: str = field(default="cosine", metadata={"choices": ["cosine", "plateau"],
-                                                      "help": "cosine with warm-up, or ReduceLROnPlateau"})
-    restart_epochs: tuple = field(default=(14, 12, 12), metadata={
-        "help": "then shorter cosine cycles (warm restarts: fresh optimizer, half an epoch of warm-up), each from "
-                "the best weights of the one before, in OUT/restart, OUT/restart2, ...; 0 = none"})
-    restart_lr: tuple = field(default=(4e-4, 3e-4, 3e-4), metadata={
-        "help": "peak learning rate of each restart cycle (the last one repeats if fewer are given)"})
-    no_average: bool = field(default=False, metadata={
-        "help": "keep the last restart cycle instead of averaging the restart cycles' weights (SWA) into OUT/average"})
+    schedule: str = field(
+        default="cosine",
+        metadata={"choices": ["cosine", "plateau"], "help": "cosine with warm-up, or ReduceLROnPlateau"},
+    )
+    restart_epochs: tuple = field(
+        default=(14, 12, 12),
+        metadata={
+            "help": "then shorter cosine cycles (warm restarts: fresh optimizer, half an epoch of warm-up), each from "
+            "the best weights of the one before, in OUT/restart, OUT/restart2, ...; 0 = none"
+        },
+    )
+    restart_lr: tuple = field(
+        default=(4e-4, 3e-4, 3e-4),
+        metadata={"help": "peak learning rate of each restart cycle (the last one repeats if fewer are given)"},
+    )
+    no_average: bool = field(
+        default=False,
+        metadata={
+            "help": "keep the last restart cycle rather than average the restart cycles' weights (SWA) into OUT/average"
+        },
+    )
     warmup_epochs: float = field(default=1.0, metadata={"help": "linear warm-up (cosine only)"})
     label_smoothing: float = field(default=0.05, metadata={"help": "label smoothing"})
-    ema: float = field(default=0.0, metadata={
-        "help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"})
+    ema: float = field(
+        default=0.0, metadata={"help": "weight EMA momentum, 0 for none (Keras EMA skips BatchNorm statistics)"}
+    )
     rotation: float = field(default=10.0, metadata={"help": "augmentation: max rotation, degrees"})
     zoom: float = field(default=0.10, metadata={"help": "augmentation: max zoom in/out, independent in x and y"})
     shift: float = field(default=0.10, metadata={"help": "augmentation: max translation, fraction of the side"})
     shear: float = field(default=0.0, metadata={"help": "augmentation: max shear, degrees"})
-    stroke: float = field(default=0.5, metadata={
-        "help": "augmentation: pen width change, 0-1 of a 3x3 dilation/erosion (0 = MNIST's pens only)"})
+    stroke: float = field(
+        default=0.5,
+        metadata={"help": "augmentation: pen width change, 0-1 of a 3x3 dilation/erosion (0 = MNIST's pens only)"},
+    )
     no_augment: bool = field(default=False, metadata={"help": "train without augmentation"})
     val_size: int = field(default=5000, metadata={"help": "training images held out for validation"})
     limit: int = field(default=0, metadata={"help": "use only this many training images (quick runs); 0 = all"})
     limit_test: int = field(default=0, metadata={"help": "evaluate on only this many test images; 0 = all"})
     seed: int = field(default=42, metadata={"help": "seed for split, shuffling, augmentation, init"})
-    init: str = field(default="", metadata={
-        "help": "start a new run from these weights: an ONNX export (models/mnist-resnet50v2.onnx) or a run's "
-                "best.weights.h5"})
-    weights: str = field(default="none", metadata={"choices": ["none", "imagenet"],
-                                                   "help": "backbone initialisation"})
-    precision: str = field(default="auto", metadata={
-        "choices": ["auto", "float32", "mixed_float16", "mixed_bfloat16"],
-        "help": "auto: mixed_float16 on a GPU, float32 on a CPU (float16 is ~12x slower on CPU)"})
-    patience: int = field(default=-1, metadata={
-        "help": "early stopping: epochs without val_loss improvement; -1 = 5 with --schedule plateau, off with "
-                "cosine (its length is the plan, and the best validation epoch is kept either way)"})
+    init: str = field(
+        default="",
+        metadata={
+            "help": "start a new run from these weights: an ONNX export (models/mnist-resnet50v2.onnx) or a run's "
+            "best.weights.h5"
+        },
+    )
+    weights: str = field(default="none", metadata={"choices": ["none", "imagenet"], "help": "backbone initialisation"})
+    precision: str = field(
+        default="auto",
+        metadata={
+            "choices": ["auto", "float32", "mixed_float16", "mixed_bfloat16"],
+            "help": "auto: mixed_float16 on a GPU, float32 on a CPU (float16 is ~12x slower on CPU)",
+        },
+    )
+    patience: int = field(
+        default=-1,
+        metadata={
+            "help": "early stopping: epochs without val_loss improvement; -1 = 5 with --schedule plateau, off with "
+            "cosine (its length is the plan, and the best validation epoch is kept either way)"
+        },
+    )
     plateau_patience: int = field(default=2, metadata={"help": "plateau schedule: epochs before LR x0.2"})
     time_budget: float = field(default=0.0, metadata={"help": "minutes; stop at the epoch boundary that would overrun"})
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last epoch"})
-    strategy: str = field(default="auto", metadata={
-        "choices": ["auto", "none", "mirrored", "multiworker"],
-        "help": "tf.distribute: auto = mirrored on 2+ GPUs, else none; multiworker reads TF_CONFIG"})
+    strategy: str = field(
+        default="auto",
+        metadata={
+            "choices": ["auto", "none", "mirrored", "multiworker"],
+            "help": "tf.distribute: auto = mirrored on 2+ GPUs, else none; multiworker reads TF_CONFIG",
+        },
+    )
     cpu_replicas: int = field(default=0, metadata={"help": "split the CPU into N logical devices (to try mirrored)"})
     steps_per_epoch: int = field(default=0, metadata={"help": "cap steps per epoch (tests, smoke runs); 0 = full"})
     verbose: int = field(default=1, metadata={"help": "Keras progress: 1 bar, 2 one line per epoch, 0 silent"})
 
 
 ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation, Adam 1e-4, plateau + early stop
-    epochs=30, batch_size=200, lr=1e-4, optimizer="adam", weight_decay=0.0, schedule="plateau",
-    label_smoothing=0.0, ema=0.0, rotation=10.0, zoom=0.10, shift=0.10, shear=0.0, stroke=0.0,
-    patience=5, plateau_patience=2, restart_epochs=(0,),
+    epochs=30,
+    batch_size=200,
+    lr=1e-4,
+    optimizer="adam",
+    weight_decay=0.0,
+    schedule="plateau",
+    label_smoothing=0.0,
+    ema=0.0,
+    rotation=10.0,
+    zoom=0.10,
+    shift=0.10,
+    shear=0.0,
+    stroke=0.0,
+    patience=5,
+    plateau_patience=2,
+    restart_epochs=(0,),
 )
 
 
 QUICK_RECIPE = dict(  # 320 steps of 128 (41k images, three quarters of an epoch), warm-up then cosine to zero
-    epochs=1, steps_per_epoch=320, warmup_epochs=0.1, restart_epochs=(0,),
+    epochs=1,
+    steps_per_epoch=320,
+    warmup_epochs=0.1,
+    restart_epochs=(0,),
 )
 RECIPES = {"ours": {}, "quick": QUICK_RECIPE, "original": ORIGINAL_RECIPE}
 
@@ -79,7 +131,7 @@ def shown_default(f):
     """Defaults are SUPPRESSed so a recipe can set them; --help still says what they are."""
     if f.type is bool or f.type == "bool" or f.default is None:
         return ""
-    show = (lambda v: " ".join(map(str, v)) if isinstance(v, tuple) else v)
+    show = lambda v: " ".join(map(str, v)) if isinstance(v, tuple) else v
     text = f" (default: {show(f.default)}"
     for name, recipe in RECIPES.items():
         if f.name in recipe and recipe[f.name] != f.default:
@@ -88,18 +140,26 @@ def shown_default(f):
 
 
 def parser():
-    p = argparse.ArgumentParser(prog="python -m train", description="Train ResNet50V2 on MNIST.",
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m train",
+        description="Train ResNet50V2 on MNIST.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     for f in dataclasses.fields(Config):
         flag = "--" + f.name.replace("_", "-")
         kw = dict(help=f.metadata.get("help", "") + shown_default(f))
         if f.type is bool or f.type == "bool":
             p.add_argument(flag, action="store_true", **kw)
-        elif isinstance(f.default, tuple):   # one value or several: --restart-epochs 14 12
+        elif isinstance(f.default, tuple):  # one value or several: --restart-epochs 14 12
             p.add_argument(flag, type=type(f.default[0]), nargs="+", default=argparse.SUPPRESS, **kw)
         else:
-            p.add_argument(flag, type=type(f.default) if f.default is not None else str,
-                           default=argparse.SUPPRESS, choices=f.metadata.get("choices"), **kw)
+            p.add_argument(
+                flag,
+                type=type(f.default) if f.default is not None else str,
+                default=argparse.SUPPRESS,
+                choices=f.metadata.get("choices"),
+                **kw,
+            )
     return p
 
 

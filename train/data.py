@@ -1,4 +1,5 @@
 """MNIST: download (SHA-256 checked, atomic), or a local copy; validation; a seeded split."""
+
 import os
 import time
 import urllib.request
@@ -11,7 +12,7 @@ from demo.fileio import atomic_path, file_sha256
 MNIST_URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"  # as in keras.datasets.mnist
 DATA_ENV = "MNIST_NPZ"
-STALE_SECONDS = 600    # a live download writes every second; an older temp file is a killed one's leftover
+STALE_SECONDS = 600  # a live download writes every second; an older temp file is a killed one's leftover
 CACHE_DIR = Path(os.environ.get("MNIST_CACHE", Path.home() / ".cache" / "mnist-resnet50v2"))
 
 EXPECTED = {  # key -> (shape after the first axis, dtype)
@@ -80,8 +81,9 @@ def load(path=None):
     except DataError:
         raise
     except Exception as e:  # zip/npy errors, pickled arrays, truncated files
-        raise DataError(f"{path} could not be read as an .npz file ({e}); replace it with a good copy of "
-                        "mnist.npz.") from None
+        raise DataError(
+            f"{path} could not be read as an .npz file ({e}); replace it with a good copy of mnist.npz."
+        ) from None
     for key, (shape, dtype) in EXPECTED.items():
         a = arrays[key]
         if a.shape[1:] != shape or a.dtype != dtype or len(a) == 0:

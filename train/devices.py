@@ -1,4 +1,5 @@
 """Where training runs: the precision policy and the tf.distribute strategy for this machine."""
+
 import keras
 import tensorflow as tf
 
@@ -13,13 +14,14 @@ def resolve_precision(name):
 MULTIWORKER_BROKEN = (
     "Multi-worker training fails in Keras 3 with TensorFlow's MultiWorkerMirroredStrategy (model.fit cannot "
     "take its PerReplica batches; open upstream: keras-team/keras#20585). Train on one machine instead "
-    "(--strategy mirrored uses all its GPUs), or see the README for the alternatives.")
+    "(--strategy mirrored uses all its GPUs), or see the README for the alternatives."
+)
 
 
 def make_strategy(name, cpu_replicas=0):
     """auto: MirroredStrategy on 2+ GPUs, else the default (one device). `cpu_replicas` splits the
     CPU into logical devices so mirrored training can be tried without GPUs."""
-    if name == "multiworker":   # before anything touches the TF context: collectives are set up at start
+    if name == "multiworker":  # before anything touches the TF context: collectives are set up at start
         return tf.distribute.MultiWorkerMirroredStrategy()
     if cpu_replicas > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]

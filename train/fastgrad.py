@@ -30,11 +30,15 @@ def handled(op) -> str | None:
     """The padding of a Conv2D whose input gradient `input_gradient` computes exactly, else None."""
     padding = op.get_attr("padding").decode()
     kernel = op.inputs[1].shape
-    plain = (op.get_attr("data_format") == b"NHWC" and list(op.get_attr("strides")) == [1, 1, 1, 1]
-             and list(op.get_attr("dilations")) == [1, 1, 1, 1] and padding in ("SAME", "VALID"))
+    plain = (
+        op.get_attr("data_format") == b"NHWC"
+        and list(op.get_attr("strides")) == [1, 1, 1, 1]
+        and list(op.get_attr("dilations")) == [1, 1, 1, 1]
+        and padding in ("SAME", "VALID")
+    )
     if not plain or kernel.rank != 4 or None in kernel[:2]:
         return None
-    if padding == "SAME" and (kernel[0] % 2 == 0 or kernel[1] % 2 == 0):   # SAME pads unevenly for even sides
+    if padding == "SAME" and (kernel[0] % 2 == 0 or kernel[1] % 2 == 0):  # SAME pads unevenly for even sides
         return None
     return padding
 
@@ -44,8 +48,14 @@ def _conv2d_grad(op, grad):
     if padding is None:
         return _original(op, grad)
     dx = input_gradient(grad, op.inputs[1], padding)
-    dw = tf.raw_ops.Conv2DBackpropFilter(input=op.inputs[0], filter_sizes=tf.shape(op.inputs[1]), out_backprop=grad,
-                                         strides=[1, 1, 1, 1], padding=padding, data_format="NHWC")
+    dw = tf.raw_ops.Conv2DBackpropFilter(
+        input=op.inputs[0],
+        filter_sizes=tf.shape(op.inputs[1]),
+        out_backprop=grad,
+        strides=[1, 1, 1, 1],
+        padding=padding,
+        data_format="NHWC",
+    )
     return [dx, dw]
 
 

@@ -23,7 +23,7 @@ from demo.fileio import write_json
 from train.config import Config
 from train.layout import CONFIG, METRICS
 
-MIN_CORRECTIONS = 10   # fewer than this leaves nothing to learn from and nothing to validate on
+MIN_CORRECTIONS = 10  # fewer than this leaves nothing to learn from and nothing to validate on
 
 
 def split_corrections(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -40,8 +40,11 @@ def split_corrections(y: np.ndarray, fraction: float, seed: int) -> tuple[np.nda
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m train.finetune", description=__doc__.splitlines()[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = argparse.ArgumentParser(
+        prog="python -m train.finetune",
+        description=__doc__.splitlines()[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
     p.add_argument("--corrections", default=str(DEFAULT_STORE), help="the SQLite file the app keeps")
     p.add_argument("--init", default=str(DEFAULT_MODEL), help="the model to start from (ONNX export or weights.h5)")
     p.add_argument("--out", default="runs/finetune", help="run folder; export it with `python -m export --run OUT`")
@@ -50,17 +53,33 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--repeat", type=int, default=4, help="each correction seen this many times per epoch")
     p.add_argument("--replay", type=float, default=6.0, help="MNIST digits per correction seen, each epoch")
     p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine to zero, no warm-up)")
-    p.add_argument("--optimizer", default="sgd", choices=["sgd", "adamw"],
-                   help="sgd moves each weight by its gradient, so weights MNIST does not push on barely move")
+    p.add_argument(
+        "--optimizer",
+        default="sgd",
+        choices=["sgd", "adamw"],
+        help="sgd moves each weight by its gradient, so weights MNIST does not push on barely move",
+    )
     p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--learn", default="conv5", choices=["conv1", "conv2", "conv3", "conv4", "conv5", "head"],
-                   help="the first stage whose weights change (conv1 = all): the earlier ones keep MNIST's features")
+    p.add_argument(
+        "--learn",
+        default="conv5",
+        choices=["conv1", "conv2", "conv3", "conv4", "conv5", "head"],
+        help="the first stage whose weights change (conv1 = all): the earlier ones keep MNIST's features",
+    )
     p.add_argument("--val-fraction", type=float, default=0.2, help="of each digit's corrections, held out")
-    p.add_argument("--tolerance", type=float, default=0.0005,
-                   help="MNIST validation accuracy the kept weights may lose against the starting model")
+    p.add_argument(
+        "--tolerance",
+        type=float,
+        default=0.0005,
+        help="MNIST validation accuracy the kept weights may lose against the starting model",
+    )
     p.add_argument("--seed", type=int, default=42, help="seed of the corrections' hold-out, shuffling, augmentation")
-    p.add_argument("--val-size", type=int, default=None,
-                   help="MNIST validation split (default: the one the --init model was trained with)")
+    p.add_argument(
+        "--val-size",
+        type=int,
+        default=None,
+        help="MNIST validation split (default: the one the --init model was trained with)",
+    )
     p.add_argument("--split-seed", type=int, default=None, help="its seed (default: the --init model's)")
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on only this many MNIST test digits")
     return p
@@ -73,11 +92,15 @@ def main(argv: list[str] | None = None) -> int:
     except StoreError as e:
         sys.exit(f"error: {e}")
     if rows is None:
-        sys.exit(f"error: no corrections file at {args.corrections}; run the app and correct some answers, or "
-                 "add labelled pictures with `python -m demo.corrections add`.")
+        sys.exit(
+            f"error: no corrections file at {args.corrections}; run the app and correct some answers, or "
+            "add labelled pictures with `python -m demo.corrections add`."
+        )
     if len(rows) < MIN_CORRECTIONS:
-        sys.exit(f"error: {args.corrections} holds {len(rows)} corrections; fine-tuning needs at least "
-                 f"{MIN_CORRECTIONS} (it holds a fifth of them out to check itself).")
+        sys.exit(
+            f"error: {args.corrections} holds {len(rows)} corrections; fine-tuning needs at least "
+            f"{MIN_CORRECTIONS} (it holds a fifth of them out to check itself)."
+        )
     if not Path(args.init).is_file():
         sys.exit(f"error: --init {args.init}: no such file; pass an ONNX export or a run's best.weights.h5.")
 
@@ -88,21 +111,39 @@ def main(argv: list[str] | None = None) -> int:
     tr, va = split_corrections(yc, args.val_fraction, args.seed)
     summary = finetune(args, xc[tr], yc[tr], xc[va], yc[va])
     out = Path(args.out)
-    cfg = dataclasses.replace(Config(), out=str(out), init=str(args.init), epochs=args.epochs, lr=args.lr,
-                              optimizer=args.optimizer,
-                              batch_size=args.batch_size, seed=summary["seed"], val_size=summary["val_size"],
-                              data=args.data, restart_epochs=(0,), warmup_epochs=0.0)
-    recipe = {**dataclasses.asdict(cfg), "precision_used": "float32",
-              "finetune": {k: summary[k] for k in ("corrections", "corrections_train", "corrections_val", "repeat",
-                                                   "replay", "store")}}
+    cfg = dataclasses.replace(
+        Config(),
+        out=str(out),
+        init=str(args.init),
+        epochs=args.epochs,
+        lr=args.lr,
+        optimizer=args.optimizer,
+        batch_size=args.batch_size,
+        seed=summary["seed"],
+        val_size=summary["val_size"],
+        data=args.data,
+        restart_epochs=(0,),
+        warmup_epochs=0.0,
+    )
+    recipe = {
+        **dataclasses.asdict(cfg),
+        "precision_used": "float32",
+        "finetune": {
+            k: summary[k] for k in ("corrections", "corrections_train", "corrections_val", "repeat", "replay", "store")
+        },
+    }
     write_json(out / CONFIG, recipe)
-    write_json(out / METRICS, {**summary["metrics"],
-                               "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")})
+    write_json(
+        out / METRICS,
+        {**summary["metrics"], "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
+    )
     m = summary["metrics"]
-    print(f"Kept epoch {m['best_epoch']}: corrections held out {m['corrections_val_before']:.1%} -> "
-          f"{m['corrections_val_accuracy']:.1%}; MNIST test {m['test_before']:.2%} -> {m['test_accuracy']:.2%} "
-          f"({time.strftime('%M:%S', time.gmtime(m['train_seconds_total']))} of training). "
-          f"Export it: python -m export --run {out} --out models/finetuned.onnx")
+    print(
+        f"Kept epoch {m['best_epoch']}: corrections held out {m['corrections_val_before']:.1%} -> "
+        f"{m['corrections_val_accuracy']:.1%}; MNIST test {m['test_before']:.2%} -> {m['test_accuracy']:.2%} "
+        f"({time.strftime('%M:%S', time.gmtime(m['train_seconds_total']))} of training). "
+        f"Export it: python -m export --run {out} --out models/finetuned.onnx"
+    )
     return 0
 
 

@@ -6,6 +6,7 @@ gamma, beta and the moving statistics are gone. Each BatchNorm gets its statisti
 on real digits and a gamma and beta chosen so that inference computes exactly the ONNX function,
 and training-mode BatchNorm (batch statistics) computes nearly the same one.
 """
+
 import re
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-LAYER = re.compile(r"(?<=/)(\w+?)_1(?=/)")        # tf2onnx names: .../<keras layer>_1/<op>
+LAYER = re.compile(r"(?<=/)(\w+?)_1(?=/)")  # tf2onnx names: .../<keras layer>_1/<op>
 BN = re.compile(r"/(\w+_bn)_1/batchnorm")
 
 
@@ -36,23 +37,28 @@ def start_from(model, path, images):
         return load_onnx_into(model, path, images)
     try:
         model.load_weights(path)
-    except Exception as e:   # h5py and Keras raise several types for a wrong or damaged file
-        raise InitError(f"--init {path}: cannot load these weights into ResNet50V2 ({e}); pass an ONNX "
-                        "export or a best.weights.h5 written by `python -m train`.") from None
+    except Exception as e:  # h5py and Keras raise several types for a wrong or damaged file
+        raise InitError(
+            f"--init {path}: cannot load these weights into ResNet50V2 ({e}); pass an ONNX "
+            "export or a best.weights.h5 written by `python -m train`."
+        ) from None
 
 
 def onnx_weights(path):
     """{keras layer: {"kernel"/"bias": array}} and {batchnorm layer: (scale, shift)} from the file."""
     try:
         proto = onnx.load(str(path))
-    except Exception as e:   # protobuf's DecodeError and friends
-        raise InitError(f"--init {path} is not a readable ONNX file ({e}); export it again with "
-                        "`python -m export`.") from None
+    except Exception as e:  # protobuf's DecodeError and friends
+        raise InitError(
+            f"--init {path} is not a readable ONNX file ({e}); export it again with `python -m export`."
+        ) from None
     try:
         return _read_graph(proto)
-    except (KeyError, IndexError, AttributeError, ValueError):   # a graph laid out differently
-        raise InitError(f"--init {path} does not hold this ResNet50V2's weights in the layout `python -m export` "
-                        "writes (an int8 model cannot be read back: pass the fp32 export).") from None
+    except (KeyError, IndexError, AttributeError, ValueError):  # a graph laid out differently
+        raise InitError(
+            f"--init {path} does not hold this ResNet50V2's weights in the layout `python -m export` "
+            "writes (an int8 model cannot be read back: pass the fp32 export)."
+        ) from None
 
 
 def _read_graph(proto):
@@ -63,8 +69,8 @@ def _read_graph(proto):
         if node.op_type == "Conv":
             layer = LAYER.findall(node.input[1])[-1]
             bias = inits[node.input[2]] if len(node.input) > 2 else None
-            layers[layer] = {"kernel": inits[node.input[1]].transpose(2, 3, 1, 0)}   # OIHW -> HWIO
-            if "merged_input" in node.input[1]:   # conv and its BatchNorm folded: the bias is the BN's shift
+            layers[layer] = {"kernel": inits[node.input[1]].transpose(2, 3, 1, 0)}  # OIHW -> HWIO
+            if "merged_input" in node.input[1]:  # conv and its BatchNorm folded: the bias is the BN's shift
                 affine[BN.search(node.input[2]).group(1)] = (1.0, bias)
             elif bias is not None:
                 layers[layer]["bias"] = bias
@@ -73,7 +79,7 @@ def _read_graph(proto):
             eps = next((helper.get_attribute_value(a) for a in node.attribute if a.name == "epsilon"), 1e-5)
             s = scale / np.sqrt(var + eps)
             affine[BN.search(name).group(1)] = (s, bias - mean * s)
-        elif node.op_type in ("Mul", "Add") and BN.search(name):   # a BatchNorm on a vector: x * s + t
+        elif node.op_type in ("Mul", "Add") and BN.search(name):  # a BatchNorm on a vector: x * s + t
             const = [inits[i] for i in node.input if i in inits][0]
             s, t = affine.get(BN.search(name).group(1), (1.0, 0.0))
             affine[BN.search(name).group(1)] = (const, t) if node.op_type == "Mul" else (s, const)
@@ -100,16 +106,18 @@ def load_onnx_into(model, path, images, batch=250):
     bns = [n for n, layer in by_name.items() if isinstance(layer, keras.layers.BatchNormalization)]
     wanted = {n for n, layer in by_name.items() if layer.weights} - set(bns)
     if set(layers) != wanted or set(affine) != set(bns):
-        raise InitError(f"{path} does not hold this ResNet50V2's weights (layers missing: "
-                        f"{sorted((wanted - set(layers)) | (set(bns) - set(affine)))[:5]}); "
-                        "pass an ONNX file written by `python -m export`.")
+        raise InitError(
+            f"{path} does not hold this ResNet50V2's weights (layers missing: "
+            f"{sorted((wanted - set(layers)) | (set(bns) - set(affine)))[:5]}); "
+            "pass an ONNX file written by `python -m export`."
+        )
     for name, w in layers.items():
         layer, k = by_name[name], w["kernel"]
         if k.ndim == 4 and k.shape != tuple(layer.kernel.shape):
             # export.graph crops 3x3 kernels whose output is 1x1 to the taps that see the input (padding 1)
             kernel = np.zeros(layer.kernel.shape, np.float32)
             top, left = ((kernel.shape[i] - k.shape[i] + 1) // 2 for i in (0, 1))
-            kernel[top:top + k.shape[0], left:left + k.shape[1]] = k
+            kernel[top : top + k.shape[0], left : left + k.shape[1]] = k
         else:
             kernel = k.reshape(layer.kernel.shape)
         layer.kernel.assign(kernel)
@@ -119,8 +127,10 @@ def load_onnx_into(model, path, images, batch=250):
     # Each BatchNorm is the affine map x * s + t. With the input's mean m and variance v measured,
     # gamma = s * sqrt(v + eps) and beta = s * m + t give exactly that map at inference.
     # First as gamma = s, beta = t, mean 0, variance 1 - eps (the ONNX function), to measure m and v.
-    channel = {name: [np.broadcast_to(np.asarray(a, np.float32).reshape(-1), by_name[name].gamma.shape)
-                      for a in affine[name]] for name in bns}     # (s, t), one value per channel
+    channel = {
+        name: [np.broadcast_to(np.asarray(a, np.float32).reshape(-1), by_name[name].gamma.shape) for a in affine[name]]
+        for name in bns
+    }  # (s, t), one value per channel
     for name in bns:
         s, t = channel[name]
         by_name[name].set_weights([s, t, np.zeros_like(s), np.full_like(s, 1 - by_name[name].epsilon)])
@@ -138,12 +148,14 @@ def _input_moments(model, layers, images, batch):
     inside = {layer.name for layer in backbone.layers}
     inner = [layer for layer in layers if layer.name in inside]
     outer = [layer for layer in layers if layer.name not in inside]
-    stem = keras.Model(model.input, model.get_layer("grey_to_rgb").output)   # what the backbone is fed
-    probes = [(stem, keras.Model(backbone.input, [layer.input for layer in inner])),
-              (None, keras.Model(model.input, [layer.input for layer in outer]))]
+    stem = keras.Model(model.input, model.get_layer("grey_to_rgb").output)  # what the backbone is fed
+    probes = [
+        (stem, keras.Model(backbone.input, [layer.input for layer in inner])),
+        (None, keras.Model(model.input, [layer.input for layer in outer])),
+    ]
     sums = {}
     for start in range(0, len(images), batch):
-        x, feats = images[start:start + batch], []
+        x, feats = images[start : start + batch], []
         for before, probe in probes:
             out = probe(before(x, training=False) if before else x, training=False)  # eager: no retracing
             feats += [keras.ops.convert_to_numpy(o) for o in (out if isinstance(out, list) else [out])]

@@ -1,5 +1,6 @@
 """Per-epoch history on disk, defined once: written here (JSON for the app, CSV for people, a headless
 curves PNG) and read back here by train.compare and train.average (the app reads the exported copy)."""
+
 import csv
 import io
 import json
@@ -45,8 +46,10 @@ def load(path):
 def pyplot():
     """Agg backend: no window, never blocks, works on a server."""
     import matplotlib
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+
     return plt
 
 

@@ -1,15 +1,16 @@
 """The run folder, defined once: what `python -m train` writes and train.average, export and the
 benchmarks read. Pure pathlib: importing it loads no TensorFlow."""
+
 from pathlib import Path
 
-BEST = "best.weights.h5"     # the best validation epoch's weights (raw or EMA): what export reads
-LAST = "last.keras"          # model + optimizer after the last finished epoch: what --resume reads
-STATE = "state.json"         # epoch, best-so-far, history, plateau/early-stop counters
-CONFIG = "config.json"       # the recipe (train.config.Config as a dict), plus what was used
-HISTORY = "history.json"     # one row per epoch (train.history.COLUMNS)
-METRICS = "metrics.json"     # test and validation figures of the chosen weights
-RESTART = "restart"          # the warm-restart cycles' run folders (restart, restart2, ...), inside the main one
-AVERAGE = "average"          # their weights averaged: the recipe's final model
+BEST = "best.weights.h5"  # the best validation epoch's weights (raw or EMA): what export reads
+LAST = "last.keras"  # model + optimizer after the last finished epoch: what --resume reads
+STATE = "state.json"  # epoch, best-so-far, history, plateau/early-stop counters
+CONFIG = "config.json"  # the recipe (train.config.Config as a dict), plus what was used
+HISTORY = "history.json"  # one row per epoch (train.history.COLUMNS)
+METRICS = "metrics.json"  # test and validation figures of the chosen weights
+RESTART = "restart"  # the warm-restart cycles' run folders (restart, restart2, ...), inside the main one
+AVERAGE = "average"  # their weights averaged: the recipe's final model
 
 
 def folder_of(path: Path | str) -> Path:

@@ -1,4 +1,5 @@
 """ResNet50V2 for the 32x32x1 contract: grey repeated to 3 channels, ResNetV2 scaling, a small head."""
+
 import keras
 
 from demo.contract import INPUT_NAME, INPUT_SHAPE, NUM_CLASSES, OUTPUT_NAME

@@ -92,12 +92,14 @@ def effective_patience(patience: int, schedule: str) -> int:
     return patience if patience >= 0 else (5 if schedule == "plateau" else 0)
 
 
-def stop_reason(state: RunState, *, patience: int, epochs: int, time_budget_min: float, elapsed_s: float,
-                epoch_s: float) -> tuple[StopReason, str] | None:
+def stop_reason(
+    state: RunState, *, patience: int, epochs: int, time_budget_min: float, elapsed_s: float, epoch_s: float
+) -> tuple[StopReason, str] | None:
     """Whether to stop after the epoch just finished (state.epoch of `epochs`), and why."""
     if patience and state.wait >= patience:
         return StopReason.EARLY_STOP, f"early stopping: no val_loss improvement for {patience} epochs"
     if time_budget_min and state.epoch < epochs and elapsed_s + epoch_s > time_budget_min * 60:
-        return StopReason.TIME_BUDGET, (f"time budget: {elapsed_s / 60:.1f} of {time_budget_min:g} minutes used, "
-                                        "next epoch would overrun")
+        return StopReason.TIME_BUDGET, (
+            f"time budget: {elapsed_s / 60:.1f} of {time_budget_min:g} minutes used, next epoch would overrun"
+        )
     return None

@@ -1,5 +1,6 @@
 """The whole recipe: the main run, then the warm restarts, each from the best weights of the one before,
 then the restart cycles' weights averaged. Each part is a run folder of its own and resumes on its own."""
+
 import dataclasses
 import time
 from pathlib import Path
@@ -33,8 +34,16 @@ def run_recipe(cfg):
         if last["stop_reason"] == StopReason.TIME_BUDGET or (cfg.time_budget and left <= 0):
             print(f"Time budget used; `--resume` continues with the cycle in {folder}.")
             return last
-        restart = dataclasses.replace(cfg, out=str(folder), init=str(init), epochs=epochs, lr=lr, warmup_epochs=0.5,
-                                      time_budget=left, restart_epochs=(0,))
+        restart = dataclasses.replace(
+            cfg,
+            out=str(folder),
+            init=str(init),
+            epochs=epochs,
+            lr=lr,
+            warmup_epochs=0.5,
+            time_budget=left,
+            restart_epochs=(0,),
+        )
         print(f"Warm restart: {epochs} more epochs from the best weights, peak lr {lr:g}, in {folder}")
         last, init = run(restart), folder / BEST
     if last["stop_reason"] == StopReason.TIME_BUDGET or cfg.no_average or len(cycles) < 2:
@@ -43,5 +52,14 @@ def run_recipe(cfg):
     (x_train, y_train), (x_test, y_test) = load_data(cfg)
     out = Path(cfg.out) / AVERAGE
     print(f"Averaging the weights of the {len(cycles)} restart cycles into {out} (export that folder)")
-    return average([c[0] for c in cycles], out, x_train, y_train, x_test, y_test, cfg.val_size, cfg.seed,
-                   history_from=[cfg.out] + [c[0] for c in cycles])
+    return average(
+        [c[0] for c in cycles],
+        out,
+        x_train,
+        y_train,
+        x_test,
+        y_test,
+        cfg.val_size,
+        cfg.seed,
+        history_from=[cfg.out] + [c[0] for c in cycles],
+    )

@@ -1,4 +1,5 @@
 """One training run: data -> model -> fit with resumable state -> best weights, history, test metrics."""
+
 import dataclasses
 import datetime
 import json
@@ -42,8 +43,12 @@ def make_optimizer(cfg, steps_per_epoch):
         total = max(1, cfg.epochs * steps_per_epoch)
         warmup = min(int(cfg.warmup_epochs * steps_per_epoch), total - 1)
         lr = keras.optimizers.schedules.CosineDecay(
-            initial_learning_rate=cfg.lr / 100 if warmup else cfg.lr, decay_steps=total - warmup,
-            warmup_target=cfg.lr if warmup else None, warmup_steps=warmup, alpha=0.0)
+            initial_learning_rate=cfg.lr / 100 if warmup else cfg.lr,
+            decay_steps=total - warmup,
+            warmup_target=cfg.lr if warmup else None,
+            warmup_steps=warmup,
+            alpha=0.0,
+        )
     else:
         lr = cfg.lr
     ema = dict(use_ema=cfg.ema > 0, ema_momentum=cfg.ema or 0.99)
@@ -93,12 +98,19 @@ class EpochEnd(keras.callbacks.Callback):
         policy.update_patience(s, row["val_loss"])
         if new := policy.plateau_cut(s, cfg.schedule, cfg.plateau_patience, current_lr(self.model.optimizer)):
             self.model.optimizer.learning_rate.assign(new)
-            print(f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, "
-                  f"learning rate -> {new:.2e}")
+            print(
+                f"\nEpoch {epoch + 1}: validation loss flat for {cfg.plateau_patience} epochs, "
+                f"learning rate -> {new:.2e}"
+            )
         s.lr = current_lr(self.model.optimizer)
-        stop = policy.stop_reason(s, patience=policy.effective_patience(cfg.patience, cfg.schedule),
-                                  epochs=cfg.epochs, time_budget_min=cfg.time_budget,
-                                  elapsed_s=time.time() - self.started, epoch_s=seconds)
+        stop = policy.stop_reason(
+            s,
+            patience=policy.effective_patience(cfg.patience, cfg.schedule),
+            epochs=cfg.epochs,
+            time_budget_min=cfg.time_budget,
+            elapsed_s=time.time() - self.started,
+            epoch_s=seconds,
+        )
         if stop:
             s.stop, s.stop_detail = stop
             print(f"\nStopping after epoch {epoch + 1}: {s.stop_detail}")
@@ -106,7 +118,7 @@ class EpochEnd(keras.callbacks.Callback):
 
         with atomic_path(self.out / LAST, suffix=".keras") as tmp:
             self.model.save(tmp)
-        write_json(self.out / STATE, s.to_json())   # last: state never points at files not yet written
+        write_json(self.out / STATE, s.to_json())  # last: state never points at files not yet written
         history.save(s.history, self.out)
 
     def save_best(self, ema):
@@ -125,7 +137,7 @@ def load_data(cfg):
     """MNIST as uint8 arrays, the test split cut to --limit-test."""
     (x_train, y_train), (x_test, y_test) = data.load(cfg.data)
     if cfg.limit_test:
-        x_test, y_test = x_test[:cfg.limit_test], y_test[:cfg.limit_test]
+        x_test, y_test = x_test[: cfg.limit_test], y_test[: cfg.limit_test]
     return (x_train, y_train), (x_test, y_test)
 
 
@@ -138,8 +150,10 @@ def restore_or_build(cfg, out, steps, x_calib):
         model = keras.saving.load_model(out / LAST)
         if cfg.schedule == "plateau" and state.lr:
             model.optimizer.learning_rate.assign(state.lr)
-        print(f"Resuming {out} after epoch {state.epoch} (best val_accuracy {state.best_val_accuracy:.4f} "
-              f"at epoch {state.best_epoch})")
+        print(
+            f"Resuming {out} after epoch {state.epoch} (best val_accuracy {state.best_val_accuracy:.4f} "
+            f"at epoch {state.best_epoch})"
+        )
         if state.stop:
             print(f"That run had already stopped ({state.stop_detail}); evaluating its best model.")
     else:
@@ -150,9 +164,11 @@ def restore_or_build(cfg, out, steps, x_calib):
         if cfg.init:
             start_from(model, cfg.init, x_calib)
             print(f"Starting from the weights in {cfg.init}")
-        model.compile(optimizer=make_optimizer(cfg, steps),
-                      loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-                      metrics=["accuracy"])
+        model.compile(
+            optimizer=make_optimizer(cfg, steps),
+            loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
+            metrics=["accuracy"],
+        )
     return model, state
 
 
@@ -165,14 +181,14 @@ def run(cfg):
     fastgrad.install()
     keras.utils.set_random_seed(cfg.seed)
     replicas = strategy.num_replicas_in_sync
-    if replicas > 1:   # global batch grows with the replicas; the linear scaling rule keeps lr in step
+    if replicas > 1:  # global batch grows with the replicas; the linear scaling rule keeps lr in step
         cfg = dataclasses.replace(cfg, batch_size=cfg.batch_size * replicas, lr=cfg.lr * replicas)
         print(f"{type(strategy).__name__}: {replicas} replicas, global batch {cfg.batch_size}, peak lr {cfg.lr:g}")
 
     (x_train, y_train), (x_test, y_test) = load_data(cfg)
     (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
     if cfg.limit:
-        x_tr, y_tr = x_tr[:cfg.limit], y_tr[:cfg.limit]
+        x_tr, y_tr = x_tr[: cfg.limit], y_tr[: cfg.limit]
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
 
@@ -181,7 +197,7 @@ def run(cfg):
     val_ds = make_dataset(x_val, y_val, 500, cfg.seed)
     steps = cfg.steps_per_epoch or max(1, len(x_tr) // cfg.batch_size)
 
-    out.mkdir(parents=True, exist_ok=True)    # after the data loaded: a wrong --data leaves no empty run folder
+    out.mkdir(parents=True, exist_ok=True)  # after the data loaded: a wrong --data leaves no empty run folder
     with strategy.scope():
         model, state = restore_or_build(cfg, out, steps, x_tr[:1000])
     write_json(out / CONFIG, {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
@@ -192,8 +208,15 @@ def run(cfg):
         if cfg.ema:
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
         try:
-            model.fit(train_ds, validation_data=val_ds, epochs=cfg.epochs, initial_epoch=state.epoch,
-                      callbacks=callbacks, verbose=cfg.verbose, shuffle=False)  # tf.data shuffles
+            model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=cfg.epochs,
+                initial_epoch=state.epoch,
+                callbacks=callbacks,
+                verbose=cfg.verbose,
+                shuffle=False,
+            )  # tf.data shuffles
         except ValueError as e:
             if "PerReplica" in str(e) and isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
                 raise TrainError(MULTIWORKER_BROKEN) from None
@@ -204,16 +227,25 @@ def run(cfg):
     model.load_weights(out / BEST)
     test = evaluate(model, x_test, y_test)
     metrics = dict(
-        test_accuracy=test["accuracy"], test=test, best_epoch=state.best_epoch,
-        val_accuracy=round(state.best_val_accuracy, 5), best_weights=state.best_weights,
-        epochs_run=state.epoch, stop_reason=(state.stop or StopReason.FINISHED).value,
+        test_accuracy=test["accuracy"],
+        test=test,
+        best_epoch=state.best_epoch,
+        val_accuracy=round(state.best_val_accuracy, 5),
+        best_weights=state.best_weights,
+        epochs_run=state.epoch,
+        stop_reason=(state.stop or StopReason.FINISHED).value,
         stopped=state.stop_detail or StopReason.FINISHED.value,
-        train_images=len(x_tr), val_images=len(x_val), precision=precision, replicas=replicas,
+        train_images=len(x_tr),
+        val_images=len(x_val),
+        precision=precision,
+        replicas=replicas,
         seconds_this_session=round(time.time() - started, 1),
         train_seconds_total=round(sum(h["seconds"] for h in state.history), 1),
         finished=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     )
     write_json(out / METRICS, metrics)
-    print(f"Best epoch {state.best_epoch} (val_accuracy {state.best_val_accuracy:.4f}); "
-          f"test accuracy {test['accuracy']:.4%} ({test['errors']} errors in {test['count']})")
+    print(
+        f"Best epoch {state.best_epoch} (val_accuracy {state.best_val_accuracy:.4f}); "
+        f"test accuracy {test['accuracy']:.4%} ({test['errors']} errors in {test['count']})"
+    )
     return metrics

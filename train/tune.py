@@ -50,13 +50,15 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     out = Path(args.out)
     (x_train, y_train), (x_test, y_test) = data.load(args.data)
     if args.limit_test:
-        x_test, y_test = x_test[:args.limit_test], y_test[:args.limit_test]
+        x_test, y_test = x_test[: args.limit_test], y_test[: args.limit_test]
     val_size, seed = split_of([args.init], args.val_size, args.split_seed)
     (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     xc_train, xc_val = to_model_input(xc_train), to_model_input(xc_val)
-    print(f"corrections: {len(yc_train)} to learn from, {len(yc_val)} held out; MNIST replayed from {len(x_tr)}, "
-          f"validation {len(x_val)} (val_size {val_size}, seed {seed}, as the starting model)")
+    print(
+        f"corrections: {len(yc_train)} to learn from, {len(yc_val)} held out; MNIST replayed from {len(x_tr)}, "
+        f"validation {len(x_val)} (val_size {val_size}, seed {seed}, as the starting model)"
+    )
 
     keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy("float32")
@@ -76,11 +78,16 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     steps = max(1, per_epoch // args.batch_size)
     lr = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=args.epochs * steps, alpha=0.0)
     recipe = Config()
-    optimizer = (keras.optimizers.SGD(lr, momentum=0.9, nesterov=True) if args.optimizer == "sgd"
-                 else keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay))
-    model.compile(optimizer=optimizer,
-                  loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
-                  metrics=["accuracy"])
+    optimizer = (
+        keras.optimizers.SGD(lr, momentum=0.9, nesterov=True)
+        if args.optimizer == "sgd"
+        else keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay)
+    )
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
+        metrics=["accuracy"],
+    )
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
 
     out.mkdir(parents=True, exist_ok=True)
@@ -98,31 +105,58 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         fit = model.fit(make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0)
         seconds = time.time() - started
         (val_loss, val), corr = scores(model, x_val, y_val), scores(model, xc_val, yc_val)[1]
-        rows.append(dict(epoch=epoch, loss=fit.history["loss"][-1], accuracy=fit.history["accuracy"][-1],
-                         val_loss=val_loss, val_accuracy=val, corrections_val_accuracy=corr,
-                         learning_rate=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
-                         seconds=round(seconds, 1)))
+        rows.append(
+            dict(
+                epoch=epoch,
+                loss=fit.history["loss"][-1],
+                accuracy=fit.history["accuracy"][-1],
+                val_loss=val_loss,
+                val_accuracy=val,
+                corrections_val_accuracy=corr,
+                learning_rate=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+                seconds=round(seconds, 1),
+            )
+        )
         kept = val >= start_val - args.tolerance and (corr, val) > best[:2]
         if kept:
             best = (corr, val, epoch)
             save(model, out)
-        print(f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
-              f"held out {corr:.1%}{'  (kept)' if kept else ''}")
+        print(
+            f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
+            f"held out {corr:.1%}{'  (kept)' if kept else ''}"
+        )
         history.save(rows, out)
 
     before = model_at(args.init, x_tr)
     test_before = evaluate(before, x_test, y_test)["accuracy"]
     model.load_weights(out / BEST)
     test = evaluate(model, x_test, y_test)
-    return dict(seed=seed, val_size=val_size, corrections=len(yc_train) + len(yc_val),
-                corrections_train=len(yc_train), corrections_val=len(yc_val), repeat=args.repeat,
-                replay=args.replay, store=str(args.corrections),
-                metrics=dict(test_accuracy=test["accuracy"], test=test, test_before=test_before,
-                             best_epoch=best[2], val_accuracy=round(best[1], 5), val_before=round(start_val, 5),
-                             corrections_val_accuracy=best[0], corrections_val_before=start_corr,
-                             epochs_run=args.epochs, stop_reason="finished", stopped="finished",
-                             train_images=per_epoch, val_images=len(y_val),
-                             train_seconds_total=round(sum(r["seconds"] for r in rows), 1)))
+    return dict(
+        seed=seed,
+        val_size=val_size,
+        corrections=len(yc_train) + len(yc_val),
+        corrections_train=len(yc_train),
+        corrections_val=len(yc_val),
+        repeat=args.repeat,
+        replay=args.replay,
+        store=str(args.corrections),
+        metrics=dict(
+            test_accuracy=test["accuracy"],
+            test=test,
+            test_before=test_before,
+            best_epoch=best[2],
+            val_accuracy=round(best[1], 5),
+            val_before=round(start_val, 5),
+            corrections_val_accuracy=best[0],
+            corrections_val_before=start_corr,
+            epochs_run=args.epochs,
+            stop_reason="finished",
+            stopped="finished",
+            train_images=per_epoch,
+            val_images=len(y_val),
+            train_seconds_total=round(sum(r["seconds"] for r in rows), 1),
+        ),
+    )
 
 
 def save(model, out: Path) -> None:
