@@ -43,7 +43,7 @@ def main(argv=None):
     rows, failures = [], []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_app(nofile=1024) as (url, proc),
+        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), nofile=1024) as (url, proc),
         httpx.Client(timeout=120) as http,
     ):
         target = Target(url, proc.pid, http, Path(tmp))

@@ -25,6 +25,8 @@ from bench.drawing import FIXTURE
 from bench.hostile_files import biggest_png, heaviest_jpeg, jpeg_declaring, png
 from bench.serve import rss_mb
 from bench.target import answer_label, digit_value, normal_drawing, send_blob
+from demo.correct import SLOW_DOWN
+from demo.correction_store import RateLimit
 
 
 def blob_index(target):
@@ -169,6 +171,20 @@ def heavy_in_flight(target, n: int = 10):
     return f"photos: {' / '.join(sorted(set(answers)))}; {len(drawings)} drawings, slowest {worst:.2f} s", ok
 
 
+def correction_flood(target, n: int = 400, seconds: float = 60):
+    """One client sends the same correction as fast as it can: the store keeps at most the rate
+    limit's total per minute, every other answer is a sentence, and drawing goes on."""
+    value = sketch_files(target.http, target.url, digit_value(target))
+    answers, deadline = [], time.time() + seconds
+    while len(answers) < n and time.time() < deadline:
+        kind, out = call(target.http, target.url, "correct", [value, "3"])
+        answers.append(out[0] if kind == "complete" else {"kept": 0, "message": f"{kind}: {out}"})
+    kept = sum(a["kept"] for a in answers)
+    said = {a["message"] for a in answers if not a["kept"]}
+    ok = len(answers) == n and kept <= RateLimit().total and said == {SLOW_DOWN}
+    return f"{kept} of {len(answers)} kept; the rest: {' / '.join(sorted(said))}", ok
+
+
 @contextlib.contextmanager
 def slow_connections(url: str, n: int):
     """n connections that send half a request and then nothing more; yields the open sockets."""
@@ -213,6 +229,7 @@ ATTACKS = {
     "1,500 queued jobs from one client": queue_flood,
     "10 heaviest accepted photos in flight (29000 px JPEG)": heavy_in_flight,
     "1,100 slow-header connections, straight to the app": slow_headers,
+    "400 corrections from one client, as fast as it can": correction_flood,
 }
 REQUESTS = {
     "Sketchpad blobs: 20 x 10 MB, then 1,000 x 0.6 MB": 1020,
@@ -220,4 +237,5 @@ REQUESTS = {
     "10 heaviest accepted photos in flight (29000 px JPEG)": 10,
     "/predict_image with server paths (/etc/shadow, FIFO, ..)": 14,
     "1,100 slow-header connections, straight to the app": 1100,
+    "400 corrections from one client, as fast as it can": 400,
 }
