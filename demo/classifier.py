@@ -99,7 +99,10 @@ class Classifier:
     def read_number(self, image, k: int = 3) -> Number:
         """A drawing or picture of a number (1 to MAX_DIGITS digits, left to right) -> Number; every
         digit goes through the same preprocessing and contract as a single one, in one model call."""
-        ink = normalised(sketch_ink(image))
+        return self.read_ink(normalised(sketch_ink(image)), k)
+
+    def read_ink(self, ink: np.ndarray, k: int = 3) -> Number:
+        """`read_number` for an ink map that is already decoded and normalised (float [0, 1], 1 = ink)."""
         side = min(ink.shape)
         pieces = segment(ink, lambda inks: self._best_reads(inks, side))
         if not pieces:

@@ -12,10 +12,11 @@ from functools import cached_property
 import numpy as np
 
 from demo.classifier import Classifier, Number, Prediction
+from demo.contract import to_model_input
 from demo.correction_store import KEPT, Correction, RateLimit, Store, StoreError
 from demo.fileio import file_sha256
 from demo.number import MAX_DIGITS
-from demo.preprocess import BadImage, EmptyDrawing, sketch_ink
+from demo.preprocess import BadImage, EmptyDrawing, center_digit, normalised, sketch_ink
 
 log = logging.getLogger(__name__)
 OFF = "Corrections are turned off on this server."
@@ -89,7 +90,7 @@ class Corrector:
         """One Correction per digit, or EmptyDrawing/BadImage with the sentence for the person."""
         ink = sketch_ink(value)
         if as_number:
-            number: Number = self.classifier.read_number(value)
+            number: Number = self.classifier.read_ink(normalised(ink))
             if len(number.digits) != len(digits):
                 found = len(number.digits)
                 raise BadImage(
@@ -100,7 +101,8 @@ class Corrector:
         else:
             if len(digits) != 1:
                 raise BadImage("A picture on the Upload tab is one digit; type one digit from 0 to 9.")
-            pred: Prediction = self.classifier.predict(value)
+            seen = center_digit(ink)
+            pred: Prediction = self.classifier.predict_prepared([(to_model_input(seen), seen)])[0]
             read = [(pred, ink)]
         return [
             Correction(

@@ -132,6 +132,8 @@ class Store:
 
     def add(self, corrections: list[Correction]) -> list[int]:
         """Keep all of them or none (one transaction); their ids."""
+        if any(not 0 <= c.label < NUM_CLASSES for c in corrections):
+            raise StoreError("A correction is a digit from 0 to 9.")
         now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
         rows = [
             (
@@ -146,8 +148,6 @@ class Store:
             )
             for c in corrections
         ]
-        if any(not 0 <= c.label < NUM_CLASSES for c in corrections):
-            raise StoreError("A correction is a digit from 0 to 9.")
         with self._lock:
             con = self._connect()
             try:
