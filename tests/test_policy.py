@@ -6,6 +6,7 @@ import math
 from train.policy import (
     RunState,
     StopReason,
+    budget_lr,
     effective_patience,
     plateau_cut,
     stop_reason,
@@ -32,16 +33,34 @@ def test_patience_plateau_cut_and_early_stop():
     assert plateau_cut(RunState(plateau_wait=5), "plateau", 2, 1e-6) == 1e-6  # floor
     assert effective_patience(-1, "plateau") == 5 and effective_patience(-1, "cosine") == 0
     s.epoch = 4
-    reason, detail = stop_reason(s, patience=2, epochs=10, time_budget_min=0, elapsed_s=0, epoch_s=0)
+    reason, detail = stop_reason(s, patience=2, epochs=10, pause_after_min=0, elapsed_s=0, epoch_s=0)
     assert reason is StopReason.EARLY_STOP and "2 epochs" in detail
 
 
-def test_time_budget_pauses_only_when_the_next_epoch_would_overrun():
+def test_pause_after_pauses_only_when_the_next_epoch_would_overrun():
     s = RunState(epoch=3)
-    go = dict(patience=0, epochs=10, time_budget_min=10)
+    go = dict(patience=0, epochs=10, pause_after_min=10)
     assert stop_reason(s, **go, elapsed_s=400, epoch_s=100) is None
     assert stop_reason(s, **go, elapsed_s=540, epoch_s=100)[0] is StopReason.TIME_BUDGET
     assert stop_reason(RunState(epoch=10), **go, elapsed_s=900, epoch_s=100) is None  # the last epoch: done
+
+
+def test_a_fitted_time_budget_ends_the_run_once_spent_and_resume_does_not_lift_it():
+    go = dict(patience=0, epochs=100, pause_after_min=0, elapsed_s=10, epoch_s=100, time_budget_min=10)
+    assert stop_reason(RunState(epoch=3), **go, spent_s=599) is None
+    reason, detail = stop_reason(RunState(epoch=3), **go, spent_s=600.5)
+    assert reason is StopReason.SPENT and "10 minutes" in detail
+    assert RunState(epoch=3, stop=reason).resumed().stop is StopReason.SPENT
+
+
+def test_budget_schedule_warms_up_by_steps_and_reaches_zero_with_the_time():
+    at = dict(peak=1e-3, warmup_steps=100, budget_s=600)
+    assert math.isclose(budget_lr(0, 0, **at), 1e-5)
+    assert budget_lr(50, 1, **at) < budget_lr(100, 2, **at) <= 1e-3  # linear warm-up by step
+    assert math.isclose(budget_lr(100, 300, **at), 5e-4, rel_tol=1e-6)  # half the time: half the peak
+    assert budget_lr(5000, 600, **at) == 0.0 and budget_lr(5000, 900, **at) == 0.0
+    lrs = [budget_lr(1000, t, **at) for t in range(0, 601, 30)]
+    assert lrs == sorted(lrs, reverse=True)  # after warm-up it only decays
 
 
 def test_state_json_round_trip_and_old_files():

@@ -62,7 +62,7 @@ def run_dir(tmp_path_factory):
     """Epoch 1, paused by the time budget; epoch 2 killed half-way; then resumed to the end: the
     main run, two one-epoch warm restarts, their weights averaged."""
     out = tmp_path_factory.mktemp("run")
-    first = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--time-budget", "0.01")
+    first = run_module("-m", "train", *QUICK, "--epochs", "3", "--out", str(out), "--pause-after", "0.01")
     assert first.returncode == 0, first.stderr[-3000:]
     paused = json.loads((out / "state.json").read_text())
     assert paused["epoch"] == 1 and paused["stop"] == "time budget", paused  # paused cleanly after epoch 1
@@ -173,6 +173,22 @@ def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(run_dir
 
     missing = run_module("-m", "export.graph", str(tmp_path / "none.onnx"), str(tmp_path / "out.onnx"))
     assert missing.returncode != 0 and "does not exist" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_time_budget_fits_the_schedule_to_the_minutes_and_ends_the_run_there(tmp_path):
+    """--time-budget: the cosine runs on the clock, so the learning rate is near zero when the minutes
+    are spent, and the run ends there rather than at --epochs."""
+    budget_s, peak = 90, 2e-3  # the first epoch alone (tracing the graph) takes 25-55 s here
+    args = [*QUICK, "--epochs", "500", "--warmup-epochs", "1", "--time-budget", str(budget_s / 60)]
+    result = run_module("-m", "train", *args, "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr[-3000:]
+    state = json.loads((tmp_path / "state.json").read_text())
+    assert state["stop"] == "time budget spent" and 3 <= state["epoch"] < 500, state["stop_detail"]
+    seconds = [h["seconds"] for h in state["history"]]
+    assert budget_s <= sum(seconds) <= budget_s + 2 * max(seconds[1:])
+    lrs = [h["learning_rate"] for h in state["history"]]
+    assert lrs == sorted(lrs, reverse=True) and lrs[-1] < 0.1 * peak and lrs[0] > lrs[-1]
+    assert json.loads((tmp_path / "metrics.json").read_text())["stop_reason"] == "time budget spent"
 
 
 def test_export_without_a_trained_run_says_what_to_do(tmp_path):

@@ -84,7 +84,17 @@ class Config:
         },
     )
     plateau_patience: int = field(default=2, metadata={"help": "plateau schedule: epochs before LR x0.2"})
-    time_budget: float = field(default=0.0, metadata={"help": "minutes; stop at the epoch boundary that would overrun"})
+    time_budget: float = field(
+        default=0.0,
+        metadata={
+            "help": "minutes of training: the cosine schedule is fitted to them (it reaches zero when they are "
+            "spent) and the run ends there; --epochs becomes a cap. 0 = the schedule is sized in epochs"
+        },
+    )
+    pause_after: float = field(
+        default=0.0,
+        metadata={"help": "minutes; pause at the epoch boundary that would overrun them (--resume continues)"},
+    )
     resume: bool = field(default=False, metadata={"help": "continue the run in --out from its last epoch"})
     strategy: str = field(
         default="auto",

@@ -16,7 +16,8 @@ PLATEAU_FACTOR, MIN_LR = 0.2, 1e-6
 
 class StopReason(enum.StrEnum):
     EARLY_STOP = "early stopping"  # validation loss stopped improving: the run is over
-    TIME_BUDGET = "time budget"  # a pause: `--resume` continues
+    TIME_BUDGET = "time budget"  # a pause (--pause-after): `--resume` continues
+    SPENT = "time budget spent"  # --time-budget: the schedule fitted to it has reached zero; the run is over
     FINISHED = "finished all epochs"
 
 
@@ -93,13 +94,31 @@ def effective_patience(patience: int, schedule: str) -> int:
 
 
 def stop_reason(
-    state: RunState, *, patience: int, epochs: int, time_budget_min: float, elapsed_s: float, epoch_s: float
+    state: RunState,
+    *,
+    patience: int,
+    epochs: int,
+    pause_after_min: float,
+    elapsed_s: float,
+    epoch_s: float,
+    time_budget_min: float = 0.0,
+    spent_s: float = 0.0,
 ) -> tuple[StopReason, str] | None:
-    """Whether to stop after the epoch just finished (state.epoch of `epochs`), and why."""
+    """Whether to stop after the epoch just finished (state.epoch of `epochs`), and why. `elapsed_s`:
+    this session's time (what --pause-after counts); `spent_s`: the run's (what --time-budget counts)."""
     if patience and state.wait >= patience:
         return StopReason.EARLY_STOP, f"early stopping: no val_loss improvement for {patience} epochs"
-    if time_budget_min and state.epoch < epochs and elapsed_s + epoch_s > time_budget_min * 60:
+    if time_budget_min and state.epoch < epochs and spent_s >= time_budget_min * 60:
+        return StopReason.SPENT, f"time budget spent: the schedule fitted to {time_budget_min:g} minutes reached zero"
+    if pause_after_min and state.epoch < epochs and elapsed_s + epoch_s > pause_after_min * 60:
         return StopReason.TIME_BUDGET, (
-            f"time budget: {elapsed_s / 60:.1f} of {time_budget_min:g} minutes used, next epoch would overrun"
+            f"time budget: {elapsed_s / 60:.1f} of {pause_after_min:g} minutes used, next epoch would overrun"
         )
     return None
+
+
+def budget_lr(step: int, elapsed_s: float, *, peak: float, warmup_steps: int, budget_s: float) -> float:
+    """Peak x linear warm-up over `warmup_steps` (from 1% of peak) x cosine over the budget's time."""
+    warm = 1.0 if step >= warmup_steps else 0.01 + 0.99 * step / max(warmup_steps, 1)
+    spent = min(max(elapsed_s / budget_s, 0.0), 1.0)
+    return peak * warm * 0.5 * (1.0 + math.cos(math.pi * spent))

@@ -21,17 +21,21 @@ def restart_cycles(cfg):
 
 def run_recipe(cfg):
     """The whole recipe: the main run, then (unless --restart-epochs 0 or --init) the warm restarts,
-    each from the best weights of the one before, under what is left of --time-budget, then the
-    restart cycles' weights averaged into OUT/average. Each part resumes on its own."""
+    each from the best weights of the one before, under what is left of --pause-after, then the
+    restart cycles' weights averaged into OUT/average. Each part resumes on its own. --time-budget
+    fits the main run to the minutes given, so it is the whole recipe."""
     started = time.time()
     last = run(cfg)
     cycles = restart_cycles(cfg)
     if not cycles or cfg.init:
         return last
+    if cfg.time_budget:
+        print(f"--time-budget gave all {cfg.time_budget:g} minutes to the main run: no warm restarts, no average.")
+        return last
     init = Path(cfg.out) / BEST
     for folder, epochs, lr in cycles:
-        left = cfg.time_budget - (time.time() - started) / 60 if cfg.time_budget else 0.0
-        if last["stop_reason"] == StopReason.TIME_BUDGET or (cfg.time_budget and left <= 0):
+        left = cfg.pause_after - (time.time() - started) / 60 if cfg.pause_after else 0.0
+        if last["stop_reason"] == StopReason.TIME_BUDGET or (cfg.pause_after and left <= 0):
             print(f"Time budget used; `--resume` continues with the cycle in {folder}.")
             return last
         restart = dataclasses.replace(
@@ -41,7 +45,7 @@ def run_recipe(cfg):
             epochs=epochs,
             lr=lr,
             warmup_epochs=0.5,
-            time_budget=left,
+            pause_after=left,
             restart_epochs=(0,),
         )
         print(f"Warm restart: {epochs} more epochs from the best weights, peak lr {lr:g}, in {folder}")

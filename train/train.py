@@ -13,6 +13,7 @@ from demo.contract import NUM_CLASSES, to_model_input
 from demo.fileio import atomic_path, write_json
 from train import data, fastgrad, history, policy
 from train.augment import Augment, augment_batch
+from train.budget import BudgetSchedule
 from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
@@ -39,7 +40,8 @@ def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
 
 
 def make_optimizer(cfg, steps_per_epoch):
-    if cfg.schedule == "cosine":
+    """With --time-budget the learning rate is a plain variable that train.budget sets every step."""
+    if cfg.schedule == "cosine" and not cfg.time_budget:
         total = max(1, cfg.epochs * steps_per_epoch)
         warmup = min(int(cfg.warmup_epochs * steps_per_epoch), total - 1)
         lr = keras.optimizers.schedules.CosineDecay(
@@ -72,15 +74,15 @@ class EpochEnd(keras.callbacks.Callback):
     def __init__(self, cfg, out, state, val_ds):
         super().__init__()
         self.cfg, self.out, self.state, self.val_ds = cfg, out, state, val_ds
-        self.started = time.time()
-        self.epoch_started = None
+        self.started = self.mark = time.time()
 
-    def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_started = time.time()
+    def on_train_begin(self, logs=None):
+        self.started = self.mark = time.time()
 
     def on_epoch_end(self, epoch, logs=None):
         s, cfg = self.state, self.cfg
-        seconds = time.time() - self.epoch_started
+        now = time.time()  # wall clock since the last epoch end, its checkpoint included: what training costs
+        seconds, self.mark = now - self.mark, now
         row = {"epoch": epoch + 1, "learning_rate": current_lr(self.model.optimizer), "seconds": round(seconds, 1)}
         row.update({k: float(logs[k]) for k in ("loss", "accuracy", "val_loss", "val_accuracy")})
         s.history.append(row)
@@ -107,9 +109,11 @@ class EpochEnd(keras.callbacks.Callback):
             s,
             patience=policy.effective_patience(cfg.patience, cfg.schedule),
             epochs=cfg.epochs,
-            time_budget_min=cfg.time_budget,
-            elapsed_s=time.time() - self.started,
+            pause_after_min=cfg.pause_after,
+            elapsed_s=time.time() - self.started,  # this session
             epoch_s=seconds,
+            time_budget_min=cfg.time_budget,
+            spent_s=sum(h["seconds"] for h in s.history),  # the run's, resumed epochs included
         )
         if stop:
             s.stop, s.stop_detail = stop
@@ -205,6 +209,10 @@ def run(cfg):
     started = time.time()
     if state.epoch < cfg.epochs and not state.stop:
         callbacks = [EpochEnd(cfg, out, state, val_ds), keras.callbacks.TerminateOnNaN()]
+        if cfg.time_budget:
+            spent = sum(h["seconds"] for h in state.history)
+            peak = cfg.lr if cfg.schedule == "cosine" else None
+            callbacks.insert(0, BudgetSchedule(peak, int(cfg.warmup_epochs * steps), cfg.time_budget, spent))
         if cfg.ema:
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
         try:

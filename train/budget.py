@@ -1,0 +1,46 @@
+"""A learning-rate schedule sized to minutes instead of epochs (`--time-budget`), as a Keras callback.
+
+A cosine schedule cut short by a clock ends at a high learning rate, which is the worst moment to
+stop. Here the cosine runs on the fraction of the budget spent, so it reaches zero when the time does,
+on a slow laptop and a fast GPU alike; the warm-up counts steps, because what it protects against (the
+first updates of a fresh network) is counted in updates.
+"""
+
+from __future__ import annotations
+
+import time
+
+import keras
+
+from train.policy import budget_lr
+
+
+class BudgetSchedule(keras.callbacks.Callback):
+    """Sets the learning rate before every step from `budget_lr`, and ends training after the step
+    that spends the budget (validation and the epoch's checkpoint still follow). `spent_s`: training
+    time of the epochs a resumed run already finished. `peak` None: only the end (--schedule plateau)."""
+
+    def __init__(self, peak: float | None, warmup_steps: int, budget_min: float, spent_s: float = 0.0):
+        super().__init__()
+        self.peak, self.warmup_steps, self.budget_s, self.spent_s = peak, warmup_steps, budget_min * 60, spent_s
+        self.t0 = time.time()
+
+    def on_train_begin(self, logs=None):
+        self.t0 = time.time() - self.spent_s
+
+    def elapsed(self) -> float:
+        return time.time() - self.t0
+
+    def spent(self) -> bool:
+        return self.elapsed() >= self.budget_s
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if self.peak is None:
+            return
+        step = int(self.model.optimizer.iterations.numpy())
+        lr = budget_lr(step, self.elapsed(), peak=self.peak, warmup_steps=self.warmup_steps, budget_s=self.budget_s)
+        self.model.optimizer.learning_rate.assign(lr)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.spent():
+            self.model.stop_training = True
