@@ -68,6 +68,10 @@ class Config:
             "best.weights.h5"
         },
     )
+    zero_init_residual: bool = field(
+        default=False,
+        metadata={"help": "start every residual block as the identity (its last conv zeroed); from scratch only"},
+    )
     weights: str = field(default="none", metadata={"choices": ["none", "imagenet"], "help": "backbone initialisation"})
     precision: str = field(
         default="auto",

@@ -33,3 +33,18 @@ def build_model(weights="none", head_units=256, dropout=0.5):
     x = keras.layers.Dropout(dropout, name="head_dropout")(x)
     outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name=OUTPUT_NAME)(x)
     return keras.Model(inputs, outputs, name="mnist_resnet50v2")
+
+
+def zero_residual_branches(model: keras.Model) -> int:
+    """Zero the last convolution of every residual block, so a fresh network starts as the identity
+    through its shortcuts and learns what each block adds (Goyal et al. 2017, torchvision's
+    zero_init_residual): the first hundreds of steps then train a shallow network that deepens as
+    it learns. Only for a network trained from scratch. Returns how many blocks were zeroed."""
+    backbone = model.get_layer("resnet50v2")
+    zeroed = 0
+    for layer in backbone.layers:
+        if layer.name.endswith("_3_conv"):  # convN_blockM_3_conv: the 1x1 that ends the block's branch
+            for w in layer.weights:
+                w.assign(keras.ops.zeros_like(w))
+            zeroed += 1
+    return zeroed

@@ -18,7 +18,7 @@ from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
 from train.layout import BEST, CONFIG, LAST, METRICS, STATE
-from train.model import build_model
+from train.model import build_model, zero_residual_branches
 from train.policy import RunState, StopReason
 
 
@@ -168,6 +168,8 @@ def restore_or_build(cfg, out, steps, x_calib):
         if cfg.init:
             start_from(model, cfg.init, x_calib)
             print(f"Starting from the weights in {cfg.init}")
+        elif cfg.zero_init_residual and cfg.weights == "none":
+            print(f"Every residual block starts as the identity ({zero_residual_branches(model)} branches zeroed)")
         model.compile(
             optimizer=make_optimizer(cfg, steps),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
