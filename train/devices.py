@@ -3,10 +3,18 @@
 import keras
 import tensorflow as tf
 
+from train.precision import choose_precision, cpu_flags
+
 
 def resolve_precision(name):
+    """Set Keras's precision policy; `auto` picks per device (train.precision) and says why."""
     if name == "auto":
-        name = "mixed_float16" if tf.config.list_physical_devices("GPU") else "float32"
+        gpus = tf.config.list_physical_devices("GPU")
+        capability = None
+        if gpus:
+            capability = tf.config.experimental.get_device_details(gpus[0]).get("compute_capability") or (0, 0)
+        name, why = choose_precision(capability, cpu_flags())
+        print(f"--precision auto: {name} ({why})")
     keras.mixed_precision.set_global_policy(name)
     return name
 
