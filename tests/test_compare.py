@@ -12,15 +12,15 @@ from train.history import HistoryError, load
 SHIPPED_HISTORY = ROOT / "models" / "mnist-resnet50v2.history.json"
 
 
-def test_series_turns_epochs_into_hours_and_validation_error(tmp_path):
+def test_series_turns_epochs_into_minutes_and_validation_error(tmp_path):
     rows = [
         {"epoch": i + 1, "seconds": s, "val_accuracy": a, "loss": 0.1, "val_loss": 0.1, "accuracy": 0.9}
         for i, (s, a) in enumerate([(1800, 0.9), (1800, 0.95), (3600, 0.99)])
     ]
     path = tmp_path / "history.json"
     path.write_text(json.dumps({"epochs": rows}))
-    ep, hours, err = series(load(path))
-    assert ep == [1, 2, 3] and hours == pytest.approx([0.5, 1.0, 2.0]) and err == pytest.approx([10, 5, 1])
+    ep, minutes, err = series(load(path))
+    assert ep == [1, 2, 3] and minutes == pytest.approx([30, 60, 120]) and err == pytest.approx([10, 5, 1])
     shipped = series(load(SHIPPED_HISTORY))[2]
     assert min(shipped) < 0.4  # the shipped model validated at 99.66%
 
