@@ -164,7 +164,7 @@ def restore_or_build(cfg, out, steps, x_calib):
         if cfg.resume:
             print(f"Nothing to resume in {out}; starting a new run.")
         state = RunState()
-        model = build_model(cfg.weights)
+        model = build_model(cfg.weights, dropout=cfg.dropout)
         if cfg.init:
             start_from(model, cfg.init, x_calib)
             print(f"Starting from the weights in {cfg.init}")

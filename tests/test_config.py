@@ -1,0 +1,22 @@
+"""The training command line: a recipe sets defaults (flags included), explicit flags win over it."""
+
+import dataclasses
+
+import pytest
+
+from train.config import RECIPES, Config, from_args, parser
+
+
+def test_a_recipe_sets_its_values_flags_included_and_explicit_flags_win():
+    quick = from_args(["--recipe", "quick"])
+    assert quick.time_budget == 10 and quick.zero_init_residual and quick.no_augment and quick.restart_epochs == (0,)
+    fast = from_args(["--recipe", "fast", "--lr", "5e-4"])
+    assert fast.time_budget == 60 and fast.zero_init_residual and not fast.no_augment and fast.lr == 5e-4
+    ours = from_args([])
+    assert ours == Config() and ours.time_budget == 0 and not ours.zero_init_residual
+
+
+@pytest.mark.parametrize("name", list(RECIPES))
+def test_every_recipe_names_only_real_knobs_and_help_shows_it(name):
+    assert set(RECIPES[name]) <= {f.name for f in dataclasses.fields(Config)}
+    assert name in parser().format_help()
