@@ -47,8 +47,8 @@ def test_pause_after_pauses_only_when_the_next_epoch_would_overrun():
 
 def test_a_fitted_time_budget_ends_the_run_once_spent_and_resume_does_not_lift_it():
     go = dict(patience=0, epochs=100, pause_after_min=0, elapsed_s=10, epoch_s=100, time_budget_min=10)
-    assert stop_reason(RunState(epoch=3), **go, spent_s=599) is None
-    reason, detail = stop_reason(RunState(epoch=3), **go, spent_s=600.5)
+    assert stop_reason(RunState(epoch=3), **go, budget_spent=False) is None
+    reason, detail = stop_reason(RunState(epoch=3), **go, budget_spent=True)
     assert reason is StopReason.SPENT and "10 minutes" in detail
     assert RunState(epoch=3, stop=reason).resumed().stop is StopReason.SPENT
 

@@ -17,13 +17,16 @@ from train.policy import budget_lr
 
 class BudgetSchedule(keras.callbacks.Callback):
     """Sets the learning rate before every step from `budget_lr`, and ends training after the step
-    that spends the budget (validation and the epoch's checkpoint still follow). `spent_s`: training
-    time of the epochs a resumed run already finished. `peak` None: only the end (--schedule plateau)."""
+    that spends the budget less the measured time of a validation and checkpoint, which still follow
+    inside it. `spent_s`: training time of the epochs a resumed run already finished. `peak` None: only
+    the end (--schedule plateau)."""
 
     def __init__(self, peak: float | None, warmup_steps: int, budget_min: float, spent_s: float = 0.0):
         super().__init__()
         self.peak, self.warmup_steps, self.budget_s, self.spent_s = peak, warmup_steps, budget_min * 60, spent_s
         self.t0 = time.time()
+        self.tail = 0.0  # validation and checkpoint after an epoch's last step, as last measured
+        self.last_step_end: float | None = None
 
     def on_train_begin(self, logs=None):
         self.t0 = time.time() - self.spent_s
@@ -31,16 +34,27 @@ class BudgetSchedule(keras.callbacks.Callback):
     def elapsed(self) -> float:
         return time.time() - self.t0
 
+    def steps_budget(self) -> float:
+        """The budget less the tail that follows the last step, so the run ends inside the minutes."""
+        return max(self.budget_s - self.tail, 1e-3)
+
     def spent(self) -> bool:
-        return self.elapsed() >= self.budget_s
+        return self.elapsed() >= self.steps_budget()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if self.last_step_end is not None:  # the longest seen: the schedule may only move forward
+            self.tail = max(self.tail, time.time() - self.last_step_end)
 
     def on_train_batch_begin(self, batch, logs=None):
         if self.peak is None:
             return
         step = int(self.model.optimizer.iterations.numpy())
-        lr = budget_lr(step, self.elapsed(), peak=self.peak, warmup_steps=self.warmup_steps, budget_s=self.budget_s)
+        lr = budget_lr(
+            step, self.elapsed(), peak=self.peak, warmup_steps=self.warmup_steps, budget_s=self.steps_budget()
+        )
         self.model.optimizer.learning_rate.assign(lr)
 
     def on_train_batch_end(self, batch, logs=None):
+        self.last_step_end = time.time()
         if self.spent():
             self.model.stop_training = True

@@ -102,13 +102,14 @@ def stop_reason(
     elapsed_s: float,
     epoch_s: float,
     time_budget_min: float = 0.0,
-    spent_s: float = 0.0,
+    budget_spent: bool = False,
 ) -> tuple[StopReason, str] | None:
     """Whether to stop after the epoch just finished (state.epoch of `epochs`), and why. `elapsed_s`:
-    this session's time (what --pause-after counts); `spent_s`: the run's (what --time-budget counts)."""
+    this session's time (what --pause-after counts); `budget_spent`: train.budget's clock says the
+    --time-budget minutes are used."""
     if patience and state.wait >= patience:
         return StopReason.EARLY_STOP, f"early stopping: no val_loss improvement for {patience} epochs"
-    if time_budget_min and state.epoch < epochs and spent_s >= time_budget_min * 60:
+    if time_budget_min and budget_spent and state.epoch < epochs:
         return StopReason.SPENT, f"time budget spent: the schedule fitted to {time_budget_min:g} minutes reached zero"
     if pause_after_min and state.epoch < epochs and elapsed_s + epoch_s > pause_after_min * 60:
         return StopReason.TIME_BUDGET, (

@@ -71,9 +71,9 @@ class EpochEnd(keras.callbacks.Callback):
     the last model with optimizer (raw weights), the best weights (EMA or raw, whichever validates
     better), the counters."""
 
-    def __init__(self, cfg, out, state, val_ds):
+    def __init__(self, cfg, out, state, val_ds, budget=None):
         super().__init__()
-        self.cfg, self.out, self.state, self.val_ds = cfg, out, state, val_ds
+        self.cfg, self.out, self.state, self.val_ds, self.budget = cfg, out, state, val_ds, budget
         self.started = self.mark = time.time()
 
     def on_train_begin(self, logs=None):
@@ -113,7 +113,7 @@ class EpochEnd(keras.callbacks.Callback):
             elapsed_s=time.time() - self.started,  # this session
             epoch_s=seconds,
             time_budget_min=cfg.time_budget,
-            spent_s=sum(h["seconds"] for h in s.history),  # the run's, resumed epochs included
+            budget_spent=self.budget is not None and self.budget.spent(),
         )
         if stop:
             s.stop, s.stop_detail = stop
@@ -210,11 +210,14 @@ def run(cfg):
 
     started = time.time()
     if state.epoch < cfg.epochs and not state.stop:
-        callbacks = [EpochEnd(cfg, out, state, val_ds), keras.callbacks.TerminateOnNaN()]
+        budget = None
         if cfg.time_budget:
-            spent = sum(h["seconds"] for h in state.history)
+            spent = sum(h["seconds"] for h in state.history)  # a resumed run's finished epochs
             peak = cfg.lr if cfg.schedule == "cosine" else None
-            callbacks.insert(0, BudgetSchedule(peak, int(cfg.warmup_epochs * steps), cfg.time_budget, spent))
+            budget = BudgetSchedule(peak, int(cfg.warmup_epochs * steps), cfg.time_budget, spent)
+        callbacks = [EpochEnd(cfg, out, state, val_ds, budget), keras.callbacks.TerminateOnNaN()]
+        if budget:
+            callbacks.insert(0, budget)
         if cfg.ema:
             callbacks.insert(0, keras.callbacks.SwapEMAWeights(swap_on_epoch=False))  # validate with EMA weights
         try:
