@@ -38,6 +38,11 @@ def curves(history):
     return pd.DataFrame(rows)
 
 
+def fitted_minutes(recipe: dict) -> float:
+    """--time-budget's minutes; before --pause-after existed, time_budget only paused a run."""
+    return recipe.get("time_budget") or 0.0 if recipe.get("pause_after") is not None else 0.0
+
+
 def model_card(classifier, metrics):
     card = classifier.card
     size_mb = classifier.path.stat().st_size / 2**20
@@ -71,12 +76,18 @@ def model_card(classifier, metrics):
         )
         lines.append(
             f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
-            f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}), "
+            f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}"
+            f"{f', fitted to {minutes:g} minutes' if (minutes := fitted_minutes(recipe)) else ''}), "
             f"batch {recipe.get('batch_size')}, "
-            f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, augmentation: "
-            f"rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, shift ±{recipe.get('shift')}"
-            f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
-            f"{recipe.get('precision_used')}, seed {recipe.get('seed')}."
+            f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, "
+            + (
+                "no augmentation; "
+                if recipe.get("no_augment")
+                else f"augmentation: rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, "
+                f"shift ±{recipe.get('shift')}"
+                f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
+            )
+            + f"{recipe.get('precision_used')}, seed {recipe.get('seed')}."
         )
         if tuned:
             lines.append(
