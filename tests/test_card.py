@@ -43,3 +43,19 @@ def test_recipe_fields_the_page_shows_exist_in_the_trainer():
     used = set(re.findall(r"recipe\.get\('(\w+)'\)|recipe\.get\(\"(\w+)\"\)", (ROOT / "demo" / "ui.py").read_text()))
     assert {a or b for a, b in used} <= set(RECIPE_SHOWN)
     assert len(used) >= 10
+
+
+def test_the_page_says_how_a_model_was_trained_quick_or_shipped():
+    """The shipped card (its time_budget was a pause then) against the same card as `--recipe quick` writes it."""
+    from types import SimpleNamespace
+
+    from demo.classifier import Classifier
+    from demo.ui import model_card
+
+    shipped = Classifier(SHIPPED)
+    text = model_card(shipped, None)
+    assert "augmentation: rotation ±10.0°" in text and "fitted to" not in text
+    quick_recipe = {**shipped.card.recipe, "no_augment": True, "time_budget": 10.0, "pause_after": 0.0, "init": ""}
+    quick = SimpleNamespace(card=dataclasses.replace(shipped.card, recipe=quick_recipe), path=shipped.path)
+    text = model_card(quick, None)
+    assert "fitted to 10 minutes" in text and "no augmentation" in text and "rotation" not in text
