@@ -49,8 +49,13 @@ def canvas_to_page(page):
     return lambda x, y: (cx + (x - CANVAS_W / 2) * zoom, cy + (y - CANVAS_H / 2) * zoom)
 
 
-def path(at, stroke, steps=8):
+STEP = 40  # canvas units between pointer events: a quick hand at 60 events a second, and each event in
+# headless Chromium waits for a software-rendered WebGL frame, so fewer events keep the tests quick
+
+
+def path(at, stroke):
     for a, b in zip(stroke, stroke[1:]):
+        steps = max(1, math.ceil(math.dist(a, b) / STEP))
         for i in range(1, steps + 1):
             yield at(a[0] + (b[0] - a[0]) * i / steps, a[1] + (b[1] - a[1]) * i / steps)
 

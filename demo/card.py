@@ -82,6 +82,11 @@ class ModelCard:
     def averaged(self) -> dict | None:
         return self.recipe.get("averaged")
 
+    @property
+    def fitted_minutes(self) -> float:
+        """--time-budget's minutes, 0 when none; before --pause-after existed, time_budget only paused a run."""
+        return self.recipe.get("time_budget") or 0.0 if self.recipe.get("pause_after") is not None else 0.0
+
 
 def _parse(name: str, text: str):
     if name in ("contract", "best_epoch", "history", "metrics", "exported", "parity", "quantization"):

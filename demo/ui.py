@@ -6,9 +6,11 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from demo.components import SafeSketchpad
+from demo.card_markdown import model_card
+from demo.components import SafeSketchpad, uploaded_path
 from demo.correct import Corrector
 from demo.handlers import Reader
+from demo.preprocess import BadImage
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
@@ -38,90 +40,6 @@ def curves(history):
     return pd.DataFrame(rows)
 
 
-def fitted_minutes(recipe: dict) -> float:
-    """--time-budget's minutes; before --pause-after existed, time_budget only paused a run."""
-    return recipe.get("time_budget") or 0.0 if recipe.get("pause_after") is not None else 0.0
-
-
-def model_card(classifier, metrics):
-    card = classifier.card
-    size_mb = classifier.path.stat().st_size / 2**20
-    if card is None:
-        return (
-            f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). It carries no model "
-            "card (it was not exported by `python -m export`), so its accuracy and recipe are unknown."
-        )
-    recipe, averaged = card.recipe, card.averaged
-    val = f"validation accuracy {card.val_accuracy:.2%}" if card.val_accuracy is not None else "validation accuracy ?"
-    chosen = (
-        f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})"
-        if averaged
-        else f"best of {card.epochs or '?'} epochs chosen on a validation split (epoch {card.best_epoch or '?'}, {val})"
-    )
-    lines = [
-        f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "
-        f"Test accuracy **{card.test_accuracy:.2%}** on {card.test_images} MNIST test digits; {chosen}."
-    ]
-    if card.quantization:
-        lines.append(f"**Quantized**: {card.quantization} (float32 model: {card.fp32_test_accuracy:.2%}).")
-    if recipe:
-        init = recipe.get("init")
-        tuned = recipe.get("finetune")
-        start = (
-            f"an earlier model's weights (`{Path(init).name}`, {'fine-tuned' if tuned else 'a warm restart'})"
-            if init
-            else "ImageNet"
-            if recipe.get("weights") == "imagenet"
-            else "scratch"
-        )
-        lines.append(
-            f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
-            f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}"
-            f"{f', fitted to {minutes:g} minutes' if (minutes := fitted_minutes(recipe)) else ''}), "
-            f"batch {recipe.get('batch_size')}, "
-            f"label smoothing {recipe.get('label_smoothing')}, weight EMA {recipe.get('ema')}, "
-            + (
-                "no augmentation; "
-                if recipe.get("no_augment")
-                else f"augmentation: rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, "
-                f"shift ±{recipe.get('shift')}"
-                f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
-            )
-            + f"{recipe.get('precision_used')}, seed {recipe.get('seed')}."
-        )
-        if tuned:
-            lines.append(
-                f"**Fine-tuned on {tuned['corrections_train']} corrections** people gave (and "
-                f"{tuned['corrections_val']} more held out to choose the epoch), with {tuned['replay']:g} "
-                "MNIST digits replayed per correction so it forgets nothing (`python -m train.finetune`)."
-            )
-    if averaged:
-        each = ", ".join(f"{a:.2%}" for a in averaged["val_accuracy_each"])
-        lines.append(
-            f"**Weight averaging** (SWA over warm restarts): the weights at the end of each cycle "
-            f"(validation accuracy {each}) averaged into one model, its BatchNorm statistics measured "
-            f"again on {averaged['bn_images']:,} training digits. Same size and speed as one model."
-        )
-    lines.append(f"**Input contract**: {card.contract}.")
-    test = (metrics or {}).get("test")
-    if test:
-        lines.append(
-            "| digit | " + " | ".join(map(str, range(10))) + " |\n|---|" + "---|" * 10 + "\n"
-            "| test accuracy | " + " | ".join(f"{a:.2%}" for a in test["per_digit"]) + " |"
-        )
-        cm = test["confusion"]
-        lines.append(
-            "Confusion matrix (rows: true digit, columns: predicted):\n\n"
-            "| | "
-            + " | ".join(map(str, range(10)))
-            + " |\n|---|"
-            + "---|" * 10
-            + "\n"
-            + "\n".join(f"| **{i}** | " + " | ".join(str(v) for v in row) + " |" for i, row in enumerate(cm))
-        )
-    return "\n\n".join(lines)
-
-
 # Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"), and clearing the
 # canvas deselects it again: pick the brush for the person, at start and after every clear.
 SELECT_BRUSH = """() => {
@@ -144,22 +62,31 @@ KEEP_UPLOADS = 300  # s; uploads and outputs older than this leave the disk, swe
 PHOTO_WORKERS = 1  # photos decoded at once; see build_app
 
 
-def result_row(top_k, seen_id=None):
+def result_row(top_k: int, prefix: str = "") -> list:
     """The answer, the same on every tab: (Label, the model's view, the sentence), side by side
-    where there is room and stacked on a phone."""
+    where there is room and stacked on a phone; element ids `{prefix}answer` and `{prefix}seen`."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=1, min_width=160):
-            label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}", elem_id=seen_id and "answer")
+            label = gr.Label(num_top_classes=top_k, label=f"Top {top_k}", elem_id=f"{prefix}answer")
             note = gr.Markdown()
-        seen = gr.HTML(label=SEEN, show_label=True, container=True, elem_id=seen_id, min_height=100)
+        seen = gr.HTML(label=SEEN, show_label=True, container=True, elem_id=f"{prefix}seen", min_height=100)
     return [label, seen, note]
 
 
-def correction_row(corrector, sketch):
-    """The "Wrong? It was: 0 ... 9" row (one tap for one digit), a box for a whole number, and what is kept."""
-    with gr.Row(elem_id="correct", equal_height=True):
+def who(request: gr.Request) -> str:
+    """The rate limit's key: the browser session, else the client's address."""
+    return getattr(request, "session_hash", None) or getattr(getattr(request, "client", None), "host", "")
+
+
+def digit_buttons(elem_id: str) -> list[gr.Button]:
+    with gr.Row(elem_id=elem_id, equal_height=True):
         gr.Markdown("**Wrong? It was:**")
-        digits = [gr.Button(str(d), size="sm", min_width=40, scale=0) for d in range(10)]
+        return [gr.Button(str(d), size="sm", min_width=40, scale=0) for d in range(10)]
+
+
+def correction_row(corrector: Corrector, sketch: gr.components.Component) -> None:
+    """The "Wrong? It was: 0 ... 9" row (one tap for one digit), a box for a whole number, and what is kept."""
+    digits = digit_buttons("correct")
     with gr.Row(equal_height=True):
         typed = gr.Textbox(
             placeholder="or type the whole number, e.g. 2026", show_label=False, max_length=8, scale=3, elem_id="typed"
@@ -167,9 +94,6 @@ def correction_row(corrector, sketch):
         keep = gr.Button("Keep", size="sm", scale=1)
     said = gr.Markdown(elem_id="said")
     gr.Markdown(f"<small>{corrector.notice()}</small>", elem_id="kept")
-
-    def who(request):
-        return getattr(request, "session_hash", None) or getattr(getattr(request, "client", None), "host", "")
 
     def tapped(digit):
         def fn(value, request: gr.Request):
@@ -193,6 +117,29 @@ def correction_row(corrector, sketch):
     )
 
 
+def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) -> None:
+    """The Upload tab's "Wrong? It was:": a photo is one digit, read again as the Upload tab reads it."""
+    digits = digit_buttons("correct-photo")
+    said = gr.Markdown(elem_id="said-photo")
+    gr.Markdown(f"<small>{corrector.notice()}</small>")
+    photo.change(None, None, said, js="() => ''", show_progress="hidden")  # a new photo: the last thanks goes
+
+    def tapped(digit):
+        def fn(value, request: gr.Request):
+            try:
+                path = uploaded_path(value)
+            except BadImage as e:
+                return str(e)
+            if path is None:
+                return "Upload a photo of a digit first, then say which digit it was."
+            return corrector.correct(path, digit, who(request), as_number=False)[1]
+
+        return fn
+
+    for d, button in enumerate(digits):
+        button.click(tapped(d), photo, said, api_visibility="private", **events)
+
+
 def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
     reader = Reader(classifier, top_k)
     corrector = corrector or Corrector(classifier, None)
@@ -208,6 +155,10 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
     history = sidecar(classifier, classifier.card and classifier.card.history)
     metrics = sidecar(classifier, classifier.card and classifier.card.metrics)
     sweep = (max(1, keep_uploads // 5), keep_uploads)
+    # Two concurrency groups, page and API alike: drawings are cheap and get `concurrency` workers;
+    # photos can be 16 Mpx and get PHOTO_WORKERS of their own, so they never hold up a drawing.
+    draw = dict(concurrency_id="draw", concurrency_limit=concurrency)
+    photos = dict(concurrency_id="photo", concurrency_limit=PHOTO_WORKERS, preprocess=False)
     with gr.Blocks(title=TITLE, delete_cache=sweep) as app:
         gr.Markdown(
             f"# {TITLE}\nWrite a digit or a whole number; the model reads it as you write. "
@@ -226,7 +177,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
                 height=CANVAS_H + 110,
                 brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
             )
-            draw_out = result_row(top_k, seen_id="seen")
+            draw_out = result_row(top_k)
             with gr.Row():
                 button = gr.Button("Read", variant="primary")
                 why_button = gr.Button("Why did it read that?")
@@ -237,6 +188,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
                 with gr.Column(scale=3):
                     photo = gr.Image(
                         label="A photo or scan of one digit",
+                        elem_id="photo",
                         type="filepath",
                         image_mode=None,
                         sources=["upload", "clipboard", "webcam"],
@@ -244,9 +196,10 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
                     )
                     upload_button = gr.Button("Predict", variant="primary")
                 with gr.Column(scale=2):
-                    photo_out = result_row(top_k)
+                    photo_out = result_row(top_k, "photo-")
                     photo_why_button = gr.Button("Why did it read that?")
                     photo_why = gr.HTML()
+            photo_correction_row(corrector, photo, photos)
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -262,10 +215,6 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
 
         app.load(None, js=SELECT_BRUSH)
         # The page: one read per stroke or upload fills the Label, the preview and the note together.
-        # Two concurrency groups, page and API alike: drawings are cheap and get `concurrency` workers;
-        # photos can be 16 Mpx and get PHOTO_WORKERS of their own, so they never hold up a drawing.
-        draw = dict(concurrency_id="draw", concurrency_limit=concurrency)
-        photos = dict(concurrency_id="photo", concurrency_limit=PHOTO_WORKERS, preprocess=False)
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
         sketch.change(reader.number, sketch, draw_out, **live, **draw)
         button.click(reader.number, sketch, draw_out, api_visibility="private", **draw)

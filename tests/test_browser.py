@@ -7,6 +7,7 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from bench.pages import CHROMIUM, DIGITS, FLAGS, LABEL, clear, draw, open_page, shape, touch, wait_for_label
+from demo.ui import EXAMPLES
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
@@ -91,6 +92,26 @@ def test_wrong_it_was_keeps_the_correction(page, corrections_file):
     assert [(r.predicted, r.label, r.source) for r in rows] == [(1, 7, "page")]
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / "corrected.png"), full_page=True)
+
+
+def test_a_wrong_photo_can_be_corrected_on_the_upload_tab(page, corrections_file):
+    """A person uploads a photo of a 7, says with one tap that it was a 1, and that digit is kept."""
+    from demo.correction_store import Store
+
+    before = len(Store(corrections_file).all())
+    page.get_by_role("tab", name="Upload").click()
+    page.locator('#photo input[type="file"]').set_input_files(str(EXAMPLES / "7-blue-pen-on-squared-paper.png"))
+    page.wait_for_function(
+        f"() => {{ const el = document.querySelector('#photo-answer {LABEL}');"
+        " return el && el.innerText.trim() === '7'; }",
+        timeout=30_000,
+    )
+    page.locator("#correct-photo").get_by_role("button", name="1", exact=True).click()
+    page.wait_for_function("() => document.querySelector('#said-photo').innerText.includes('kept 1')", timeout=30_000)
+    rows = Store(corrections_file).all()[before:]
+    assert [(r.predicted, r.label, r.source) for r in rows] == [(7, 1, "page")]
+    assert rows[0].seen.shape == (28, 28) and rows[0].seen.max() > 0.5  # what the model read, kept
+    page.get_by_role("tab", name="Draw").click()
 
 
 def test_on_a_phone_the_canvas_fits_and_the_answer_shows_without_scrolling(phone):

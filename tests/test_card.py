@@ -40,7 +40,9 @@ def test_a_missing_field_fails_loudly_and_a_foreign_model_has_no_card():
 def test_recipe_fields_the_page_shows_exist_in_the_trainer():
     config = {f.name for f in dataclasses.fields(Config)}
     assert set(RECIPE_SHOWN) - ADDED_BY_TRAINING <= config
-    used = set(re.findall(r"recipe\.get\('(\w+)'\)|recipe\.get\(\"(\w+)\"\)", (ROOT / "demo" / "ui.py").read_text()))
+    used = set(
+        re.findall(r"recipe\.get\('(\w+)'\)|recipe\.get\(\"(\w+)\"\)", (ROOT / "demo" / "card_markdown.py").read_text())
+    )
     assert {a or b for a, b in used} <= set(RECIPE_SHOWN)
     assert len(used) >= 10
 
@@ -49,8 +51,8 @@ def test_the_page_says_how_a_model_was_trained_quick_or_shipped():
     """The shipped card (its time_budget was a pause then) against the same card as `--recipe quick` writes it."""
     from types import SimpleNamespace
 
+    from demo.card_markdown import model_card
     from demo.classifier import Classifier
-    from demo.ui import model_card
 
     shipped = Classifier(SHIPPED)
     text = model_card(shipped, None)

@@ -11,9 +11,9 @@ import onnx
 import pytest
 
 from demo.card import ModelCard
+from demo.card_markdown import model_card
 from demo.classifier import Classifier
 from demo.contract import DESCRIPTION, INPUT_SHAPE, to_model_input
-from demo.ui import model_card
 from tests.conftest import FIXTURE, ROOT, run_module
 
 pytestmark = pytest.mark.train

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from demo.contract import NUM_CLASSES, to_model_input
@@ -178,6 +179,14 @@ def restore_or_build(cfg, out, steps, x_calib):
     return model, state
 
 
+def build_before_tracing(model: keras.Model, x: np.ndarray, y: np.ndarray) -> None:
+    """Create the optimizer's and the metrics' variables now. Keras defers that to the first trace of the
+    training step when no tf.distribute scope is set, and a traced function that creates variables is traced
+    twice: for ResNet50V2 on a CPU that second trace costs more than a quick run's first epoch of steps."""
+    if hasattr(model, "_symbolic_build"):  # Keras 3's own pre-build (what it does under a strategy scope)
+        model._symbolic_build(data_batch=(x, tf.one_hot(y, NUM_CLASSES)))
+
+
 def run(cfg):
     if cfg.init:
         check_init(cfg.init)
@@ -206,6 +215,7 @@ def run(cfg):
     out.mkdir(parents=True, exist_ok=True)  # after the data loaded: a wrong --data leaves no empty run folder
     with strategy.scope():
         model, state = restore_or_build(cfg, out, steps, x_tr[:1000])
+        build_before_tracing(model, x_tr[: cfg.batch_size], y_tr[: cfg.batch_size])
     write_json(out / CONFIG, {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
 
     started = time.time()

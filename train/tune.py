@@ -19,7 +19,7 @@ from train.evaluate import evaluate
 from train.from_onnx import all_layers, start_from
 from train.layout import BEST
 from train.model import build_model
-from train.train import make_dataset
+from train.train import build_before_tracing, make_dataset
 
 
 def scores(model, x, y) -> tuple[float, float]:
@@ -88,6 +88,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
         metrics=["accuracy"],
     )
+    build_before_tracing(model, x_val[: args.batch_size], y_val[: args.batch_size])
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
 
     out.mkdir(parents=True, exist_ok=True)
