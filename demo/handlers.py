@@ -15,12 +15,14 @@ from PIL import Image
 
 from demo.classifier import Classifier, Number, Prediction
 from demo.components import uploaded_path
+from demo.correct import Corrector
 from demo.explain import evidence_image, occlusion
 from demo.memory import release_freed_memory
 from demo.preprocess import BadImage, EmptyDrawing
 
 log = logging.getLogger(__name__)
 UNSURE = 0.6  # below this top-1 confidence the app says it is not sure
+NO_PHOTO = "Upload a photo of a digit first, then say which digit it was."
 Answer = tuple[dict | str, str | None, str]  # (Label value, preview HTML, sentence)
 
 
@@ -144,3 +146,13 @@ class Reader:
             return str(e), None, str(e)
         finally:
             release_freed_memory()  # a big photo's pages go back to the system, not to glibc's free lists
+
+
+def correct_photo(corrector: Corrector, value, digit: int, who: str = "") -> str:
+    """The Upload tab's "Wrong? It was": the upload event's file record, opened by the same rule as
+    `Reader.photo` and read again as one digit, kept with the right digit; a sentence either way."""
+    try:
+        path = uploaded_path(value)
+    except BadImage as e:
+        return str(e)
+    return NO_PHOTO if path is None else corrector.correct(path, digit, who, as_number=False)[1]

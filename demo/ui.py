@@ -7,10 +7,9 @@ import gradio as gr
 import pandas as pd
 
 from demo.card_markdown import model_card
-from demo.components import SafeSketchpad, uploaded_path
+from demo.components import SafeSketchpad
 from demo.correct import Corrector
-from demo.handlers import Reader
-from demo.preprocess import BadImage
+from demo.handlers import Reader, correct_photo
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
@@ -126,13 +125,7 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) ->
 
     def tapped(digit):
         def fn(value, request: gr.Request):
-            try:
-                path = uploaded_path(value)
-            except BadImage as e:
-                return str(e)
-            if path is None:
-                return "Upload a photo of a digit first, then say which digit it was."
-            return corrector.correct(path, digit, who(request), as_number=False)[1]
+            return correct_photo(corrector, value, digit, who(request))
 
         return fn
 

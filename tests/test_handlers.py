@@ -8,7 +8,9 @@ from PIL import Image
 from bench.drawing import place_digit, sketch_value
 from demo.classifier import Prediction
 from demo.components import NOT_UPLOADED
-from demo.handlers import UNSURE, Reader, verdict
+from demo.correct import Corrector
+from demo.correction_store import Store
+from demo.handlers import NO_PHOTO, UNSURE, Reader, correct_photo, verdict
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +59,18 @@ def test_photos_only_from_the_upload_folder(reader, sample, tmp_path, monkeypatc
     Image.fromarray(255 - sample["x_test"][i]).save(outside)
     for path in (str(outside), "/etc/passwd"):
         assert reader.photo({"path": path}) == (NOT_UPLOADED, None, NOT_UPLOADED)
+
+
+def test_a_photo_correction_opens_only_uploads_and_keeps_one_digit(classifier, sample, tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
+    (tmp_path / "uploads").mkdir()
+    store = Store(tmp_path / "corrections.sqlite")
+    corrector = Corrector(classifier, store)
+    i = int(np.flatnonzero(sample["y_test"] == 4)[0])
+    photo = tmp_path / "uploads" / "four.png"
+    Image.fromarray(255 - sample["x_test"][i]).resize((300, 300)).save(photo)
+    assert "kept 9" in correct_photo(corrector, {"path": str(photo)}, 9, "someone")
+    assert [(r.predicted, r.label) for r in store.all()] == [(4, 9)]
+    assert correct_photo(corrector, None, 9) == NO_PHOTO
+    assert correct_photo(corrector, {"path": "/etc/passwd"}, 9) == NOT_UPLOADED
+    assert len(store.all()) == 1
