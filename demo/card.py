@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 # The recipe fields (train.config.Config) the card shows; tests/test_card.py checks each still exists.
 RECIPE_SHOWN = (
+    "arch",
     "init",
     "weights",
     "optimizer",

@@ -6,6 +6,8 @@ from pathlib import Path
 
 from demo.classifier import Classifier
 
+NETWORKS = {"resnet50v2": "ResNet50V2", "tiny": "the tiny stand-in CNN"}  # train.config's --arch choices
+
 
 def model_card(classifier: Classifier, metrics: dict | None) -> str:
     """The Model card tab as Markdown: accuracy, how it was trained, and the test confusion matrix."""
@@ -39,8 +41,9 @@ def model_card(classifier: Classifier, metrics: dict | None) -> str:
             if recipe.get("weights") == "imagenet"
             else "scratch"
         )
+        network = NETWORKS.get(arch := recipe.get("arch", "resnet50v2"), arch)
         lines.append(
-            f"**Training**{' (the last cycle)' if averaged else ''}: ResNet50V2 from {start}, "
+            f"**Training**{' (the last cycle)' if averaged else ''}: {network} from {start}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}"
             f"{f', fitted to {minutes:g} minutes' if (minutes := card.fitted_minutes) else ''}), "
             f"batch {recipe.get('batch_size')}, "

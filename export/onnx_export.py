@@ -11,7 +11,7 @@ from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, O
 from demo.fileio import write_json
 from export.graph import optimize
 from export.onnx_io import save, session
-from train.layout import BEST, CONFIG, HISTORY, METRICS
+from train.layout import BEST, HISTORY, METRICS, arch_of, recipe_of
 
 PARITY_ATOL = 1e-4
 
@@ -31,7 +31,7 @@ def load_keras(run_dir):
     if not weights.is_file():
         raise ExportError(f"{weights} does not exist; train first (`python -m train --out {run_dir}`).")
     keras.mixed_precision.set_global_policy("float32")
-    model = build_model(weights="none")
+    model = build_model(arch_of(run_dir))
     model.load_weights(weights)
     return model
 
@@ -102,7 +102,7 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
 
     metrics = json.loads((run_dir / METRICS).read_text()) if (run_dir / METRICS).exists() else {}
     history = json.loads((run_dir / HISTORY).read_text()) if (run_dir / HISTORY).exists() else None
-    config = json.loads((run_dir / CONFIG).read_text()) if (run_dir / CONFIG).exists() else {}
+    config = recipe_of(run_dir)
     stem = dest.name.removesuffix(".onnx")
     history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"
     set_metadata(

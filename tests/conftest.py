@@ -11,6 +11,23 @@ from bench.drawing import FIXTURE
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = ROOT / "models" / "mnist-resnet50v2.onnx"
 
+TRAIN_SMOKE = [  # a training run of a few steps on the fixture digits
+    "--data",
+    str(FIXTURE),
+    "--val-size",
+    "100",
+    "--batch-size",
+    "32",
+    "--steps-per-epoch",
+    "2",
+    "--limit-test",
+    "100",
+    "--verbose",
+    "2",
+    "--restart-epochs",
+    "0",
+]
+
 
 @pytest.fixture(scope="session")
 def sample():
@@ -23,6 +40,19 @@ def classifier():
     from demo.classifier import Classifier
 
     return Classifier(SHIPPED)
+
+
+@pytest.fixture(scope="module")
+def imported(sample):
+    """The shipped model's weights in Keras ResNet50V2 (it ships without Keras weights); per module, since
+    a test may change them."""
+    from demo.contract import to_model_input
+    from train.from_onnx import load_onnx_into
+    from train.model import build_model
+
+    model = build_model()
+    load_onnx_into(model, SHIPPED, to_model_input(sample["x_train"][:300]))
+    return model
 
 
 def run_module(*args, timeout=600, env=None, **kw):

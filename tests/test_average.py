@@ -7,12 +7,11 @@ import pytest
 
 from demo.contract import to_model_input
 from tests.conftest import FIXTURE, SHIPPED, run_module
-from tests.test_init import imported  # noqa: F401  (the shipped weights in Keras, a fixture)
 
 pytestmark = pytest.mark.train
 
 
-def test_batchnorm_statistics_are_measured_again_from_real_digits(imported, sample):  # noqa: F811
+def test_batchnorm_statistics_are_measured_again_from_real_digits(imported, sample):
     """Wipe every BatchNorm's moving statistics; measuring them on 300 training digits brings the
     shipped model's answers back."""
     import keras
@@ -109,7 +108,7 @@ def test_the_average_is_measured_on_its_sources_own_validation_split(tmp_path):
     """A run trained with --val-size 100 must be averaged on that split, not on the default 5,000
     (4,900 of which were its training digits)."""
 
-    from train.average import split_of
+    from train.average import arch_of_sources, split_of
     from train.from_onnx import InitError
 
     runs = []
@@ -124,3 +123,10 @@ def test_the_average_is_measured_on_its_sources_own_validation_split(tmp_path):
     with pytest.raises(InitError, match="different validation splits"):
         split_of(runs)
     assert split_of(runs[:2], val_size=5000) == (5000, 7)  # said out loud: another data file, say
+
+    (tmp_path / "t").mkdir()
+    (tmp_path / "t" / "config.json").write_text(json.dumps({"val_size": 100, "seed": 7, "arch": "tiny"}))
+    assert arch_of_sources([runs[0], SHIPPED]) == "resnet50v2"  # runs from before --arch are ResNet50V2
+    assert arch_of_sources([tmp_path / "t", tmp_path / "t" / "best.weights.h5"]) == "tiny"
+    with pytest.raises(InitError, match="different networks"):
+        arch_of_sources([tmp_path / "t", runs[0]])

@@ -8,20 +8,9 @@ import pytest
 from onnx import TensorProto, helper
 
 from demo.contract import to_model_input
-from tests.conftest import ROOT, SHIPPED, run_module
-from tests.test_train_export import QUICK
+from tests.conftest import ROOT, SHIPPED, TRAIN_SMOKE, run_module
 
 pytestmark = pytest.mark.train
-
-
-@pytest.fixture(scope="module")
-def imported(sample):
-    from train.from_onnx import load_onnx_into
-    from train.model import build_model
-
-    model = build_model()
-    load_onnx_into(model, SHIPPED, to_model_input(sample["x_train"][:300]))
-    return model
 
 
 def test_imported_weights_compute_the_onnx_function(imported, sample, classifier):
@@ -59,7 +48,7 @@ def test_an_onnx_file_of_another_model_is_refused(tmp_path):
 
 def test_cli_continues_training_from_the_shipped_model(tmp_path):
     result = run_module(
-        "-m", "train", *QUICK, "--epochs", "1", "--lr", "1e-6", "--out", str(tmp_path), "--init", str(SHIPPED)
+        "-m", "train", *TRAIN_SMOKE, "--epochs", "1", "--lr", "1e-6", "--out", str(tmp_path), "--init", str(SHIPPED)
     )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "metrics.json").read_text())
@@ -68,7 +57,9 @@ def test_cli_continues_training_from_the_shipped_model(tmp_path):
 
 
 def test_cli_init_with_a_missing_file_says_so_before_loading_anything(tmp_path):
-    result = run_module("-m", "train", *QUICK, "--out", str(tmp_path / "run"), "--init", str(tmp_path / "no.onnx"))
+    result = run_module(
+        "-m", "train", *TRAIN_SMOKE, "--out", str(tmp_path / "run"), "--init", str(tmp_path / "no.onnx")
+    )
     assert result.returncode != 0 and "no such file" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "run").exists()
 

@@ -7,7 +7,15 @@ from train.config import from_args
 
 def main(argv=None):
     cfg = from_args(argv)
-    from train import data, from_onnx, model, recipe, train  # TensorFlow loads after --help has had its chance
+    from train import data, from_onnx
+
+    try:  # a wrong --data or --init is told in a second, before TensorFlow loads
+        data.resolve(cfg.data)
+        if cfg.init:
+            from_onnx.check_init(cfg.init)
+    except (data.DataError, from_onnx.InitError) as e:
+        sys.exit(f"error: {e}")
+    from train import model, recipe, train
 
     try:
         recipe.run_recipe(cfg)

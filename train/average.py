@@ -20,7 +20,7 @@ from train import data, history
 from train.config import Config
 from train.evaluate import evaluate
 from train.from_onnx import InitError
-from train.layout import BEST, CONFIG, HISTORY, METRICS, folder_of
+from train.layout import BEST, CONFIG, HISTORY, METRICS, folder_of, recipe_of
 
 BN_IMAGES = 5000  # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
 
@@ -31,19 +31,28 @@ def weights_file(src):
     return src / BEST if src.is_dir() else src
 
 
-def source_split(src):
-    """(val_size, seed) a source was trained with: its run folder's config.json, or the recipe in an
-    ONNX export's metadata; None when it does not say."""
+def source_recipe(src) -> dict:
+    """The recipe a source was trained with: its run folder's config.json, or the recipe in an ONNX
+    export's metadata; {} when it does not say."""
     src = Path(src)
-    config = folder_of(src) / CONFIG
     if src.suffix == ".onnx" and src.is_file():
         meta = {p.key: p.value for p in onnx.load(str(src), load_external_data=False).metadata_props}
-        recipe = json.loads(meta.get("recipe") or "{}")
-    elif config.is_file():
-        recipe = json.loads(config.read_text())
-    else:
-        return None
+        return json.loads(meta.get("recipe") or "{}")
+    return recipe_of(folder_of(src))
+
+
+def source_split(src):
+    """(val_size, seed) a source was trained with; None when it does not say."""
+    recipe = source_recipe(src)
     return (recipe["val_size"], recipe["seed"]) if "val_size" in recipe and "seed" in recipe else None
+
+
+def arch_of_sources(sources) -> str:
+    """The one network all sources hold (weights of different networks cannot be averaged)."""
+    archs = {source_recipe(src).get("arch", "resnet50v2") for src in sources}
+    if len(archs) > 1:
+        raise InitError(f"The sources hold different networks ({', '.join(sorted(archs))}); average one kind.")
+    return archs.pop()
 
 
 def split_of(sources, val_size=None, seed=None):
@@ -103,23 +112,25 @@ def average(
     """Average `sources` (run folders, .onnx exports or .weights.h5 files) into the run folder `out`:
     best.weights.h5 (what export reads), metrics.json (returned), config.json and, from `history_from`,
     history.json. The validation split is the sources' own (`split_of`)."""
-    import keras
-
     from train.from_onnx import check_init, start_from
-    from train.model import build_model
 
     if len(sources) < 2:
         raise InitError("Averaging needs at least two sources (run folders, .onnx exports or .weights.h5 files).")
     for src in sources:
         check_init(weights_file(src))
     val_size, seed = split_of(sources, val_size, seed)
+    arch = arch_of_sources(sources)
     rows = chained_history(history_from)  # a wrong path fails here, before a minute of work
+    import keras  # after the checks: a mistyped argument is told in a second, not after TensorFlow loads
+
+    from train.model import build_model
+
     keras.mixed_precision.set_global_policy("float32")
     (x_tr, _), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
     x_tr, x_val = to_model_input(x_tr), to_model_input(x_val)
     pick = np.random.default_rng(seed).choice(len(x_tr), min(bn_images, len(x_tr)), replace=False)
 
-    model, total, alone = build_model(), None, []
+    model, total, alone = build_model(arch), None, []
     for src in sources:
         start_from(model, weights_file(src), x_tr[:1000])
         alone.append(evaluate(model, x_val, y_val)["accuracy"])
@@ -140,9 +151,7 @@ def average(
         model.save_weights(tmp)
     if rows:
         history.save(rows, out)
-    base = next(
-        (json.loads((Path(s) / CONFIG).read_text()) for s in reversed(sources) if (Path(s) / CONFIG).is_file()), {}
-    )
+    base = next((recipe_of(s) for s in reversed(sources) if (Path(s) / CONFIG).is_file()), {})
     averaged = dict(sources=[str(s) for s in sources], val_accuracy_each=alone, bn_images=len(pick))
     write_json(out / CONFIG, {**base, "averaged": averaged})
     metrics = dict(

@@ -24,7 +24,7 @@ class BudgetSchedule(keras.callbacks.Callback):
     def __init__(self, peak: float | None, warmup_steps: int, budget_min: float, spent_s: float = 0.0):
         super().__init__()
         self.peak, self.warmup_steps, self.budget_s, self.spent_s = peak, warmup_steps, budget_min * 60, spent_s
-        self.t0 = time.time()
+        self.t0 = 0.0  # the clock starts with training (on_train_begin), less a resumed run's spent time
         self.tail = 0.0  # validation and checkpoint after an epoch's last step, as last measured
         self.last_step_end: float | None = None
 

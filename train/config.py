@@ -73,6 +73,14 @@ class Config:
         default=False,
         metadata={"help": "start every residual block as the identity (its last conv zeroed); from scratch only"},
     )
+    arch: str = field(
+        default="resnet50v2",
+        metadata={
+            "choices": ["resnet50v2", "tiny"],
+            "help": "the network; tiny is a two-convolution stand-in for trying the run mechanics in seconds, not for "
+            "accuracy",
+        },
+    )
     weights: str = field(default="none", metadata={"choices": ["none", "imagenet"], "help": "backbone initialisation"})
     precision: str = field(
         default="auto",

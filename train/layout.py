@@ -1,6 +1,7 @@
 """The run folder, defined once: what `python -m train` writes and train.average, export and the
 benchmarks read. Pure pathlib: importing it loads no TensorFlow."""
 
+import json
 from pathlib import Path
 
 BEST = "best.weights.h5"  # the best validation epoch's weights (raw or EMA): what export reads
@@ -17,3 +18,14 @@ def folder_of(path: Path | str) -> Path:
     """A run folder, or the folder of a file in one."""
     path = Path(path)
     return path if path.is_dir() else path.parent
+
+
+def recipe_of(run_dir: Path | str) -> dict:
+    """The recipe a run folder was trained with (its config.json), or {} when it has none."""
+    config = Path(run_dir) / CONFIG
+    return json.loads(config.read_text()) if config.is_file() else {}
+
+
+def arch_of(run_dir: Path | str) -> str:
+    """The network a run folder holds; runs from before --arch are ResNet50V2."""
+    return recipe_of(run_dir).get("arch", "resnet50v2")

@@ -1,4 +1,5 @@
-"""ResNet50V2 for the 32x32x1 contract: grey repeated to 3 channels, ResNetV2 scaling, a small head."""
+"""The networks for the 32x32x1 contract: ResNet50V2 (grey repeated to 3 channels, ResNetV2 scaling, a
+small head), which ships, and a tiny CNN that stands in for it where only the run mechanics matter."""
 
 import keras
 
@@ -9,9 +10,16 @@ class WeightsError(Exception):
     """ImageNet weights could not be fetched; the message says what to do."""
 
 
-def build_model(weights="none", head_units=256, dropout=0.5):
+ARCHS = ("resnet50v2", "tiny")
+
+
+def build_model(arch: str = "resnet50v2", weights: str = "none", head_units: int = 256, dropout: float = 0.5):
     """Functional (tf2onnx needs it). Input is the contract's [0, 1] image, so the
     ResNetV2 scaling to [-1, 1] lives inside the graph for both weight choices."""
+    if arch == "tiny":
+        return build_tiny(dropout)
+    if arch != "resnet50v2":
+        raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}.")
     inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="resnet_v2_scaling")(inputs)
     x = keras.layers.Concatenate(name="grey_to_rgb")([x, x, x])
@@ -35,11 +43,29 @@ def build_model(weights="none", head_units=256, dropout=0.5):
     return keras.Model(inputs, outputs, name="mnist_resnet50v2")
 
 
+def build_tiny(dropout: float = 0.5) -> keras.Model:
+    """Two convolutions with BatchNorm, a dropout and the contract's softmax: every kind of layer the
+    training, averaging and export code handles, traced in a second, so tests of pause, resume, restarts,
+    budgets and strategies do not spend half a minute tracing ResNet50V2. Not a model to ship."""
+    inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
+    x = inputs
+    for i, filters in enumerate((8, 16)):
+        x = keras.layers.Conv2D(filters, 3, strides=2, padding="same", use_bias=False, name=f"conv{i + 1}")(x)
+        x = keras.layers.BatchNormalization(name=f"bn{i + 1}")(x)
+        x = keras.layers.ReLU(name=f"relu{i + 1}")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    x = keras.layers.Dropout(dropout, name="head_dropout")(x)
+    outputs = keras.layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name=OUTPUT_NAME)(x)
+    return keras.Model(inputs, outputs, name="mnist_tiny")
+
+
 def zero_residual_branches(model: keras.Model) -> int:
     """Zero the last convolution of every residual block, so a fresh network starts as the identity
     through its shortcuts and learns what each block adds (Goyal et al. 2017, torchvision's
     zero_init_residual): the first hundreds of steps then train a shallow network that deepens as
     it learns. Only for a network trained from scratch. Returns how many blocks were zeroed."""
+    if "resnet50v2" not in [layer.name for layer in model.layers]:
+        return 0  # the tiny stand-in has no residual blocks
     backbone = model.get_layer("resnet50v2")
     zeroed = 0
     for layer in backbone.layers:

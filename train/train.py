@@ -165,7 +165,7 @@ def restore_or_build(cfg, out, steps, x_calib):
         if cfg.resume:
             print(f"Nothing to resume in {out}; starting a new run.")
         state = RunState()
-        model = build_model(cfg.weights, dropout=cfg.dropout)
+        model = build_model(cfg.arch, cfg.weights, dropout=cfg.dropout)
         if cfg.init:
             start_from(model, cfg.init, x_calib)
             print(f"Starting from the weights in {cfg.init}")
@@ -190,6 +190,8 @@ def build_before_tracing(model: keras.Model, x: np.ndarray, y: np.ndarray) -> No
 def run(cfg):
     if cfg.init:
         check_init(cfg.init)
+    if cfg.arch != "resnet50v2" and cfg.weights != "none":
+        raise TrainError(f"--weights {cfg.weights} is for ResNet50V2; the {cfg.arch} network starts from scratch.")
     out = Path(cfg.out)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
     precision = resolve_precision(cfg.precision)
