@@ -7,6 +7,7 @@ HTML, a sentence). Gradio's formats stop here: the classifier below returns `Pre
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import logging
 
@@ -70,6 +71,14 @@ def verdict(pred: Prediction, labels: list[str]) -> str:
     return f"**{labels[d1]}** ({p1:.1%})"
 
 
+def ink_key(number: Number | None) -> str:
+    """What a drawing was read as, down to the pixels the model saw: an explanation made for one key stays
+    on the page while the editor sends the same drawing again (it sends a late change event)."""
+    if number is None:
+        return ""
+    return hashlib.sha256(b"".join(d.prediction.seen.tobytes() for d in number.digits)).hexdigest()
+
+
 def label_value(pred: Prediction, labels: list[str], top_k: int) -> dict[str, float]:
     """Gradio's Label value: {label: confidence}, best first."""
     return {labels[d]: p for d, p in pred.top[:top_k]}
@@ -100,13 +109,19 @@ class Reader:
 
     def number(self, value) -> Answer:
         """The Draw tab: a number of 1 to 8 digits. One digit keeps its top-k; several show the number."""
+        return self.number_keeping(value, "")[:3]
+
+    def number_keeping(self, value, explained: str) -> tuple[dict | str, str | None, str, bool]:
+        """`number`'s answer, and whether the explanation on the page (made for the key `explained`) is
+        still of this drawing, so it stays."""
         number, msg = self.attempt(self.classifier.read_number, value)
+        keep = bool(explained) and ink_key(number) == explained
         if number is None:
-            return msg, None, msg
+            return msg, None, msg, keep
         if len(number.digits) == 1:
-            return self.drawing_answer(number.digits[0].prediction)
+            return *self.drawing_answer(number.digits[0].prediction), keep
         labels = self.classifier.labels
-        return number.text, seen_digits(number, labels), number_verdict(number, labels)
+        return number.text, seen_digits(number, labels), number_verdict(number, labels), keep
 
     def drawing_answer(self, pred: Prediction) -> Answer:
         labels = self.classifier.labels
@@ -120,16 +135,20 @@ class Reader:
     def why(self, value) -> str:
         """The Draw tab's "Why?": for each digit read, which strokes pushed it towards its answer and
         which towards the runner-up (demo.explain), as HTML; a sentence when nothing can be read."""
+        return self.why_keyed(value)[0]
+
+    def why_keyed(self, value) -> tuple[str, str]:
+        """`why`'s HTML and the `ink_key` of the drawing it explains."""
         number, msg = self.attempt(self.classifier.read_number, value)
         if number is None:
-            return f"<p>{msg}</p>"
+            return f"<p>{msg}</p>", ""
         labels, predict = self.classifier.labels, self.classifier.predict_batch
         cells = [
             f'<figure style="display:inline-block;margin:0 8px 0 0">'
             f"{evidence_image(d.prediction.seen, occlusion(d.prediction.seen, predict), labels, 140)}</figure>"
             for d in number.digits
         ]
-        return "<div>" + "".join(cells) + "</div>"
+        return "<div>" + "".join(cells) + "</div>", ink_key(number)
 
     def why_photo(self, value) -> str:
         try:

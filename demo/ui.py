@@ -209,14 +209,19 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         app.load(None, js=SELECT_BRUSH)
         # The page: one read per stroke or upload fills the Label, the preview and the note together.
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-        sketch.change(reader.number, sketch, draw_out, **live, **draw)
+        explained = gr.State("")  # the ink the explanation on the page was made for (handlers.ink_key)
+
+        def read_keeping_why(value, key):
+            *answer, keep = reader.number_keeping(value, key)
+            return *answer, gr.skip() if keep else "", key if keep else ""
+
+        sketch.change(read_keeping_why, [sketch, explained], [*draw_out, why, explained], **live, **draw)
         button.click(reader.number, sketch, draw_out, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
         # "Why?" runs only when asked: masked copies of each digit, so it stays off the live path.
-        why_button.click(reader.why, sketch, why, api_visibility="private", **draw)
+        why_button.click(reader.why_keyed, sketch, [why, explained], api_visibility="private", **draw)
         photo_why_button.click(reader.why_photo, photo, photo_why, api_visibility="private", **photos)
-        sketch.change(None, None, why, js="() => ''", show_progress="hidden")  # in the browser, no request
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
         gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
         gr.Button(visible=False).click(predict_image, photo, photo_out[0], api_name="predict_image", **photos)

@@ -74,3 +74,17 @@ def test_a_photo_correction_opens_only_uploads_and_keeps_one_digit(classifier, s
     assert correct_photo(corrector, None, 9) == NO_PHOTO
     assert correct_photo(corrector, {"path": "/etc/passwd"}, 9) == NOT_UPLOADED
     assert len(store.all()) == 1
+
+
+def test_an_explanation_stays_while_the_drawing_is_the_same(reader, sample):
+    """The editor can send the same drawing again after "Why?" was asked: the explanation stays; new ink
+    or an empty canvas clears it."""
+    seven = sketch_value(place_digit(sample["x_test"][0], 400, 0.6))
+    html, key = reader.why_keyed(seven)
+    assert html.count("<img") == 1 and len(key) == 64
+    label, _, _, keep = reader.number_keeping(sketch_value(place_digit(sample["x_test"][0], 400, 0.6)), key)
+    assert keep and next(iter(label)) == str(sample["y_test"][0])
+    assert not reader.number_keeping(sketch_value(place_digit(sample["x_test"][1], 400, 0.6)), key)[3]
+    assert not reader.number_keeping(sketch_value(np.zeros((400, 400), np.uint8)), key)[3]
+    assert not reader.number_keeping(seven, "")[3]  # nothing was explained
+    assert reader.why_keyed(sketch_value(np.zeros((400, 400), np.uint8)))[1] == ""
