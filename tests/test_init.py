@@ -54,6 +54,8 @@ def test_cli_continues_training_from_the_shipped_model(tmp_path):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["val_accuracy"] >= 0.97 and metrics["test_accuracy"] >= 0.97  # a fresh model scores ~0.1
     assert json.loads((tmp_path / "config.json").read_text())["init"] == str(SHIPPED)
+    # the best epoch's file holds the 96 MB of weights alone, not AdamW's two moments beside them (289 MB)
+    assert 90e6 < (tmp_path / "best.weights.h5").stat().st_size < 100e6
 
 
 def test_cli_init_with_a_missing_file_says_so_before_loading_anything(tmp_path):

@@ -74,3 +74,27 @@ def zero_residual_branches(model: keras.Model) -> int:
                 w.assign(keras.ops.zeros_like(w))
             zeroed += 1
     return zeroed
+
+
+def _without_optimizer(model: keras.Model) -> list | None:
+    return [model.optimizer] if getattr(model, "optimizer", None) is not None else None
+
+
+def save_weights(model: keras.Model, path) -> None:
+    """The network's weights alone (a `.weights.h5` path). Keras 3's `save_weights` also writes a compiled
+    model's optimizer state (for AdamW twice the weights again), which nothing that reads a run's
+    best.weights.h5 uses: `--resume` reads last.keras."""
+    try:
+        from keras.src.saving import saving_lib  # the one Keras entry point that can leave the optimizer out
+    except ImportError:
+        return model.save_weights(path)
+    saving_lib.save_weights_only(model, path, objects_to_skip=_without_optimizer(model))
+
+
+def load_weights(model: keras.Model, path) -> None:
+    """`save_weights`' counterpart: into a compiled model too, leaving its optimizer as it is."""
+    try:
+        from keras.src.saving import saving_lib
+    except ImportError:
+        return model.load_weights(path)
+    saving_lib.load_weights_only(model, path, objects_to_skip=_without_optimizer(model))

@@ -19,7 +19,7 @@ from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
 from train.layout import BEST, CONFIG, LAST, METRICS, STATE
-from train.model import build_model, zero_residual_branches
+from train.model import build_model, load_weights, save_weights, zero_residual_branches
 from train.policy import RunState, StopReason
 
 
@@ -133,7 +133,7 @@ class EpochEnd(keras.callbacks.Callback):
         if ema:
             model.optimizer.finalize_variable_values(model.trainable_variables)
         with atomic_path(self.out / BEST, suffix=".weights.h5") as tmp:
-            model.save_weights(tmp)
+            save_weights(model, tmp)
         for v, w in zip(model.trainable_variables, raw):
             v.assign(w)
 
@@ -249,7 +249,7 @@ def run(cfg):
     if not (out / BEST).exists():
         raise TrainError(f"No epoch finished in {out}, so there is no model to evaluate; train for at least one epoch.")
 
-    model.load_weights(out / BEST)
+    load_weights(model, out / BEST)
     test = evaluate(model, x_test, y_test)
     metrics = dict(
         test_accuracy=test["accuracy"],

@@ -18,7 +18,7 @@ from train.config import Config
 from train.evaluate import evaluate
 from train.from_onnx import all_layers, start_from
 from train.layout import BEST
-from train.model import build_model
+from train.model import build_model, load_weights, save_weights
 from train.train import build_before_tracing, make_dataset
 
 
@@ -130,7 +130,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
 
     before = model_at(args.init, x_tr)
     test_before = evaluate(before, x_test, y_test)["accuracy"]
-    model.load_weights(out / BEST)
+    load_weights(model, out / BEST)
     test = evaluate(model, x_test, y_test)
     return dict(
         seed=seed,
@@ -162,7 +162,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
 
 def save(model, out: Path) -> None:
     with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
-        model.save_weights(tmp)
+        save_weights(model, tmp)
 
 
 def model_at(init, x_tr):
