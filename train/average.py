@@ -20,7 +20,7 @@ from train import data, history
 from train.config import Config
 from train.evaluate import evaluate
 from train.from_onnx import InitError
-from train.layout import BEST, CONFIG, HISTORY, METRICS, folder_of, recipe_of
+from train.layout import BEST, CONFIG, HISTORY, METRICS, arch_in, folder_of, recipe_of
 
 BN_IMAGES = 5000  # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
 
@@ -49,7 +49,7 @@ def source_split(src):
 
 def arch_of_sources(sources) -> str:
     """The one network all sources hold (weights of different networks cannot be averaged)."""
-    archs = {source_recipe(src).get("arch", "resnet50v2") for src in sources}
+    archs = {arch_in(source_recipe(src)) for src in sources}
     if len(archs) > 1:
         raise InitError(f"The sources hold different networks ({', '.join(sorted(archs))}); average one kind.")
     return archs.pop()

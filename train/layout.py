@@ -1,8 +1,10 @@
 """The run folder, defined once: what `python -m train` writes and train.average, export and the
-benchmarks read. Pure pathlib: importing it loads no TensorFlow."""
+benchmarks read. Plain Python: importing it loads no TensorFlow."""
 
 import json
 from pathlib import Path
+
+from train.config import ARCHS
 
 BEST = "best.weights.h5"  # the best validation epoch's weights (raw or EMA): what export reads
 LAST = "last.keras"  # model + optimizer after the last finished epoch: what --resume reads
@@ -26,6 +28,11 @@ def recipe_of(run_dir: Path | str) -> dict:
     return json.loads(config.read_text()) if config.is_file() else {}
 
 
+def arch_in(recipe: dict) -> str:
+    """The network a recipe trained; recipes from before --arch are ResNet50V2's."""
+    return recipe.get("arch", ARCHS[0])
+
+
 def arch_of(run_dir: Path | str) -> str:
-    """The network a run folder holds; runs from before --arch are ResNet50V2."""
-    return recipe_of(run_dir).get("arch", "resnet50v2")
+    """The network a run folder holds."""
+    return arch_in(recipe_of(run_dir))

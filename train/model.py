@@ -4,21 +4,19 @@ small head), which ships, and a tiny CNN that stands in for it where only the ru
 import keras
 
 from demo.contract import INPUT_NAME, INPUT_SHAPE, NUM_CLASSES, OUTPUT_NAME
+from train.config import ARCHS
 
 
 class WeightsError(Exception):
     """ImageNet weights could not be fetched; the message says what to do."""
 
 
-ARCHS = ("resnet50v2", "tiny")
-
-
-def build_model(arch: str = "resnet50v2", weights: str = "none", head_units: int = 256, dropout: float = 0.5):
+def build_model(arch: str = ARCHS[0], weights: str = "none", head_units: int = 256, dropout: float = 0.5):
     """Functional (tf2onnx needs it). Input is the contract's [0, 1] image, so the
     ResNetV2 scaling to [-1, 1] lives inside the graph for both weight choices."""
     if arch == "tiny":
         return build_tiny(dropout)
-    if arch != "resnet50v2":
+    if arch != ARCHS[0]:
         raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}.")
     inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="resnet_v2_scaling")(inputs)

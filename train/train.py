@@ -15,6 +15,7 @@ from demo.fileio import atomic_path, write_json
 from train import data, fastgrad, history, policy
 from train.augment import Augment, augment_batch
 from train.budget import BudgetSchedule
+from train.config import ARCHS
 from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
@@ -190,7 +191,7 @@ def build_before_tracing(model: keras.Model, x: np.ndarray, y: np.ndarray) -> No
 def run(cfg):
     if cfg.init:
         check_init(cfg.init)
-    if cfg.arch != "resnet50v2" and cfg.weights != "none":
+    if cfg.arch != ARCHS[0] and cfg.weights != "none":
         raise TrainError(f"--weights {cfg.weights} is for ResNet50V2; the {cfg.arch} network starts from scratch.")
     out = Path(cfg.out)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
