@@ -42,7 +42,7 @@ def test_an_onnx_file_of_another_model_is_refused(tmp_path):
         [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])],
     )
     onnx.save(helper.make_model(graph), path)
-    with pytest.raises(InitError, match="does not hold this ResNet50V2's weights"):
+    with pytest.raises(InitError, match="does not hold the weights of this network, mnist_resnet50v2"):
         load_onnx_into(build_model(), path, np.zeros((8, 32, 32, 1), np.float32))
 
 
@@ -71,7 +71,7 @@ def test_files_that_are_not_weights_are_refused(tmp_path):
     from train.model import build_model
 
     model = build_model()
-    with pytest.raises(InitError, match="cannot load these weights into ResNet50V2"):
+    with pytest.raises(InitError, match="cannot load these weights into mnist_resnet50v2"):
         start_from(model, ROOT / "README.md", None)
     garbage = tmp_path / "bad.onnx"
     garbage.write_bytes(b"not a protobuf at all")

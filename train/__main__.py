@@ -7,6 +7,8 @@ from train.config import from_args
 
 def main(argv=None):
     cfg = from_args(argv)
+    if problem := cfg.problem():
+        sys.exit(f"error: {problem}")
     from train import data, from_onnx
 
     try:  # a wrong --data or --init is told in a second, before TensorFlow loads

@@ -123,6 +123,14 @@ class Config:
     steps_per_epoch: int = field(default=0, metadata={"help": "cap steps per epoch (tests, smoke runs); 0 = full"})
     verbose: int = field(default=1, metadata={"help": "Keras progress: 1 bar, 2 one line per epoch, 0 silent"})
 
+    def problem(self) -> str | None:
+        """One sentence if these knobs contradict each other, else None."""
+        if self.arch != ARCHS[0] and self.weights != "none":
+            return f"--weights {self.weights} is for ResNet50V2; the {self.arch} network starts from scratch."
+        if self.arch != ARCHS[0] and self.init.endswith(".onnx"):
+            return f"--init reads ONNX exports of ResNet50V2 only; start {self.arch} from a run's best.weights.h5."
+        return None
+
 
 ORIGINAL_RECIPE = dict(  # the blog post: ImageDataGenerator-style augmentation, Adam 1e-4, plateau + early stop
     epochs=30,

@@ -39,7 +39,7 @@ def start_from(model, path, images):
         model.load_weights(path)
     except Exception as e:  # h5py and Keras raise several types for a wrong or damaged file
         raise InitError(
-            f"--init {path}: cannot load these weights into ResNet50V2 ({e}); pass an ONNX "
+            f"--init {path}: cannot load these weights into {model.name} ({e}); pass an ONNX "
             "export or a best.weights.h5 written by `python -m train`."
         ) from None
 
@@ -56,7 +56,7 @@ def onnx_weights(path):
         return _read_graph(proto)
     except (KeyError, IndexError, AttributeError, ValueError):  # a graph laid out differently
         raise InitError(
-            f"--init {path} does not hold this ResNet50V2's weights in the layout `python -m export` "
+            f"--init {path} does not hold a network's weights in the layout `python -m export` "
             "writes (an int8 model cannot be read back: pass the fp32 export)."
         ) from None
 
@@ -107,9 +107,9 @@ def load_onnx_into(model, path, images, batch=250):
     wanted = {n for n, layer in by_name.items() if layer.weights} - set(bns)
     if set(layers) != wanted or set(affine) != set(bns):
         raise InitError(
-            f"{path} does not hold this ResNet50V2's weights (layers missing: "
+            f"{path} does not hold the weights of this network, {model.name} (layers missing: "
             f"{sorted((wanted - set(layers)) | (set(bns) - set(affine)))[:5]}); "
-            "pass an ONNX file written by `python -m export`."
+            "pass an ONNX file that `python -m export` wrote for the same --arch."
         )
     for name, w in layers.items():
         layer, k = by_name[name], w["kernel"]

@@ -15,7 +15,6 @@ from demo.fileio import atomic_path, write_json
 from train import data, fastgrad, history, policy
 from train.augment import Augment, augment_batch
 from train.budget import BudgetSchedule
-from train.config import ARCHS
 from train.devices import MULTIWORKER_BROKEN, make_strategy, resolve_precision
 from train.evaluate import evaluate
 from train.from_onnx import check_init, start_from
@@ -170,8 +169,8 @@ def restore_or_build(cfg, out, steps, x_calib):
         if cfg.init:
             start_from(model, cfg.init, x_calib)
             print(f"Starting from the weights in {cfg.init}")
-        elif cfg.zero_init_residual and cfg.weights == "none":
-            print(f"Every residual block starts as the identity ({zero_residual_branches(model)} branches zeroed)")
+        elif cfg.zero_init_residual and cfg.weights == "none" and (zeroed := zero_residual_branches(model)):
+            print(f"Every residual block starts as the identity ({zeroed} branches zeroed)")
         model.compile(
             optimizer=make_optimizer(cfg, steps),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
@@ -191,8 +190,8 @@ def build_before_tracing(model: keras.Model, x: np.ndarray, y: np.ndarray) -> No
 def run(cfg):
     if cfg.init:
         check_init(cfg.init)
-    if cfg.arch != ARCHS[0] and cfg.weights != "none":
-        raise TrainError(f"--weights {cfg.weights} is for ResNet50V2; the {cfg.arch} network starts from scratch.")
+    if problem := cfg.problem():
+        raise TrainError(problem)
     out = Path(cfg.out)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
     precision = resolve_precision(cfg.precision)
