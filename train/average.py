@@ -123,7 +123,7 @@ def average(
     rows = chained_history(history_from)  # a wrong path fails here, before a minute of work
     import keras  # after the checks: a mistyped argument is told in a second, not after TensorFlow loads
 
-    from train.model import build_model
+    from train.model import build_model, save_weights
 
     keras.mixed_precision.set_global_policy("float32")
     (x_tr, _), (x_val, y_val) = data.split(x_train, y_train, val_size, seed)
@@ -148,10 +148,10 @@ def average(
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
-        model.save_weights(tmp)
+        save_weights(model, tmp)
     if rows:
         history.save(rows, out)
-    base = next((recipe_of(s) for s in reversed(sources) if (Path(s) / CONFIG).is_file()), {})
+    base = next((recipe for s in reversed(sources) if (recipe := recipe_of(s))), {})
     averaged = dict(sources=[str(s) for s in sources], val_accuracy_each=alone, bn_images=len(pick))
     write_json(out / CONFIG, {**base, "averaged": averaged})
     metrics = dict(

@@ -6,6 +6,11 @@ import keras
 from demo.contract import INPUT_NAME, INPUT_SHAPE, NUM_CLASSES, OUTPUT_NAME
 from train.config import ARCHS
 
+try:  # the one Keras entry point that can leave the optimizer out of a weights file
+    from keras.src.saving import saving_lib
+except ImportError:
+    saving_lib = None
+
 
 class WeightsError(Exception):
     """ImageNet weights could not be fetched; the message says what to do."""
@@ -82,17 +87,13 @@ def save_weights(model: keras.Model, path) -> None:
     """The network's weights alone (a `.weights.h5` path). Keras 3's `save_weights` also writes a compiled
     model's optimizer state (for AdamW twice the weights again), which nothing that reads a run's
     best.weights.h5 uses: `--resume` reads last.keras."""
-    try:
-        from keras.src.saving import saving_lib  # the one Keras entry point that can leave the optimizer out
-    except ImportError:
+    if saving_lib is None:
         return model.save_weights(path)
     saving_lib.save_weights_only(model, path, objects_to_skip=_without_optimizer(model))
 
 
 def load_weights(model: keras.Model, path) -> None:
     """`save_weights`' counterpart: into a compiled model too, leaving its optimizer as it is."""
-    try:
-        from keras.src.saving import saving_lib
-    except ImportError:
+    if saving_lib is None:
         return model.load_weights(path)
     saving_lib.load_weights_only(model, path, objects_to_skip=_without_optimizer(model))
