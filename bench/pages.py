@@ -28,7 +28,7 @@ def shape(strokes, at=400):
 DIGITS = {
     "1": [[(200, 70), (200, 330)]],
     "7": [[(110, 90), (290, 90), (170, 330)]],
-    "0": [[(200 + 90 * math.sin(t / 24 * 2 * math.pi), 200 - 130 * math.cos(t / 24 * 2 * math.pi)) for t in range(25)]],
+    "0": [[(200 + 90 * math.sin(t / 12 * 2 * math.pi), 200 - 130 * math.cos(t / 12 * 2 * math.pi)) for t in range(13)]],
     "4": [[(230, 70), (100, 230), (300, 230)], [(240, 150), (240, 330)]],
 }
 LABEL = '[data-testid="label-output-value"]'

@@ -42,10 +42,10 @@ def classifier():
     return Classifier(SHIPPED)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def imported(sample):
-    """The shipped model's weights in Keras ResNet50V2 (it ships without Keras weights); per module, since
-    a test may change them."""
+    """The shipped model's weights in Keras ResNet50V2 (it ships without Keras weights). Shared: a test
+    that changes them puts them back."""
     from demo.contract import to_model_input
     from train.from_onnx import load_onnx_into
     from train.model import build_model

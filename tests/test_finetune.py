@@ -51,6 +51,7 @@ def test_finetune_then_export_carries_the_corrections_into_the_card(classifier, 
         "1",
         "--limit-test",
         "100",
+        "--eager",  # two steps: no graph to trace
         timeout=900,
     )
     assert tuned.returncode == 0, tuned.stderr[-3000:]

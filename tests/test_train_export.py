@@ -173,7 +173,7 @@ def test_graph_rewrites_change_no_answer_and_drop_a_quarter_of_the_bytes(importe
 def test_time_budget_fits_the_schedule_to_the_minutes_and_ends_the_run_there(tmp_path):
     """--time-budget: the cosine runs on the clock, so the learning rate is near zero when the minutes
     are spent, and the run ends there rather than at --epochs."""
-    budget_s, peak = 20, 2e-3
+    budget_s, peak = 10, 2e-3
     args = [*QUICK, "--epochs", "500", "--warmup-epochs", "1", "--time-budget", str(budget_s / 60)]
     result = run_module("-m", "train", *args, "--out", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]

@@ -120,6 +120,13 @@ class Config:
         },
     )
     cpu_replicas: int = field(default=0, metadata={"help": "split the CPU into N logical devices (to try mirrored)"})
+    eager: bool = field(
+        default=False,
+        metadata={
+            "help": "run every step eagerly, without tracing a graph (Keras run_eagerly): errors point at your code, "
+            "and a run of a few steps starts sooner; each step is slower"
+        },
+    )
     steps_per_epoch: int = field(default=0, metadata={"help": "cap steps per epoch (tests, smoke runs); 0 = full"})
     verbose: int = field(default=1, metadata={"help": "Keras progress: 1 bar, 2 one line per epoch, 0 silent"})
 

@@ -217,6 +217,7 @@ def run(cfg):
     out.mkdir(parents=True, exist_ok=True)  # after the data loaded: a wrong --data leaves no empty run folder
     with strategy.scope():
         model, state = restore_or_build(cfg, out, steps, x_tr[:1000])
+        model.run_eagerly = cfg.eager
         build_before_tracing(model, x_tr[: cfg.batch_size], y_tr[: cfg.batch_size])
     write_json(out / CONFIG, {**dataclasses.asdict(cfg), "precision_used": precision, "replicas": replicas})
 

@@ -89,10 +89,12 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         metrics=["accuracy"],
     )
     build_before_tracing(model, x_val[: args.batch_size], y_val[: args.batch_size])
+    model.run_eagerly = args.eager
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
 
     out.mkdir(parents=True, exist_ok=True)
     start_val, start_corr = scores(model, x_val, y_val)[1], scores(model, xc_val, yc_val)[1]
+    test_before = evaluate(model, x_test, y_test)["accuracy"]
     rows = []
     best = (start_corr, start_val, 0)
     save(model, out)
@@ -103,7 +105,9 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         x = np.concatenate([xc_train[c], x_tr[m]])
         y = np.concatenate([yc_train[c], y_tr[m]])
         started = time.time()
-        fit = model.fit(make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0)
+        fit = model.fit(
+            make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0, shuffle=False
+        )
         seconds = time.time() - started
         (val_loss, val), corr = scores(model, x_val, y_val), scores(model, xc_val, yc_val)[1]
         rows.append(
@@ -128,8 +132,6 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         )
         history.save(rows, out)
 
-    before = model_at(args.init, x_tr)
-    test_before = evaluate(before, x_test, y_test)["accuracy"]
     load_weights(model, out / BEST)
     test = evaluate(model, x_test, y_test)
     return dict(
@@ -163,9 +165,3 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
 def save(model, out: Path) -> None:
     with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
         save_weights(model, tmp)
-
-
-def model_at(init, x_tr):
-    model = build_model()
-    start_from(model, init, x_tr[:1000])
-    return model
