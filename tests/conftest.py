@@ -9,6 +9,10 @@ import pytest
 from bench.drawing import FIXTURE
 
 ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Two test processes share 2 cores: TensorFlow computes each op on one thread, so a training test leaves
+    # the other core to the app under test next door (its tests have time bounds).
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 SHIPPED = ROOT / "models" / "mnist-resnet50v2.onnx"
 
 TRAIN_SMOKE = [  # a training run of a few steps on the fixture digits
