@@ -81,7 +81,7 @@ def parser() -> argparse.ArgumentParser:
         help="MNIST validation split (default: the one the --init model was trained with)",
     )
     p.add_argument("--split-seed", type=int, default=None, help="its seed (default: the --init model's)")
-    p.add_argument("--eager", action="store_true", help="run every step eagerly, without tracing a graph (debugging)")
+    p.add_argument("--eager", action="store_true", help=Config.__dataclass_fields__["eager"].metadata["help"])
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on only this many MNIST test digits")
     return p
 
