@@ -49,9 +49,8 @@ def canvas_to_page(page):
     return lambda x, y: (cx + (x - CANVAS_W / 2) * zoom, cy + (y - CANVAS_H / 2) * zoom)
 
 
-STEP = 80  # canvas units between pointer events along a straight part of a stroke: a quick hand at 60 events
-# a second. The editor joins events with straight lines, so the ink is the same as with more of them, and
-# each event in headless Chromium waits for a software-rendered WebGL frame: fewer keep the tests quick.
+STEP = 40  # canvas units between pointer events: a quick hand at 60 events a second, and each event in
+# headless Chromium waits for a software-rendered WebGL frame, so fewer events keep the tests quick
 
 
 def path(at, stroke):
