@@ -15,7 +15,7 @@ import numpy as np
 import onnx
 
 from demo.contract import to_model_input
-from demo.fileio import atomic_path, write_json
+from demo.fileio import write_json
 from train import data, history
 from train.config import Config
 from train.evaluate import evaluate
@@ -147,8 +147,7 @@ def average(
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
-        save_weights(model, tmp)
+    save_weights(model, out / BEST)
     if rows:
         history.save(rows, out)
     base = next((recipe for s in reversed(sources) if (recipe := recipe_of(s))), {})

@@ -4,6 +4,7 @@ small head), which ships, and a tiny CNN that stands in for it where only the ru
 import keras
 
 from demo.contract import INPUT_NAME, INPUT_SHAPE, NUM_CLASSES, OUTPUT_NAME
+from demo.fileio import atomic_path
 from train.config import ARCHS
 
 try:  # the one Keras entry point that can leave the optimizer out of a weights file
@@ -84,12 +85,14 @@ def _without_optimizer(model: keras.Model) -> list | None:
 
 
 def save_weights(model: keras.Model, path) -> None:
-    """The network's weights alone (a `.weights.h5` path). Keras 3's `save_weights` also writes a compiled
-    model's optimizer state (for AdamW twice the weights again), which nothing that reads a run's
-    best.weights.h5 uses: `--resume` reads last.keras."""
-    if saving_lib is None:
-        return model.save_weights(path)
-    saving_lib.save_weights_only(model, path, objects_to_skip=_without_optimizer(model))
+    """The network's weights alone, to a `.weights.h5` path, whole or not at all (a temp file, then a
+    rename). Keras 3's `save_weights` also writes a compiled model's optimizer state (for AdamW twice the
+    weights again), which nothing that reads a run's best.weights.h5 uses: `--resume` reads last.keras."""
+    with atomic_path(path, suffix=".weights.h5") as tmp:
+        if saving_lib is None:
+            model.save_weights(tmp)
+        else:
+            saving_lib.save_weights_only(model, tmp, objects_to_skip=_without_optimizer(model))
 
 
 def load_weights(model: keras.Model, path) -> None:

@@ -132,8 +132,7 @@ class EpochEnd(keras.callbacks.Callback):
         raw = [v.numpy() for v in model.trainable_variables]
         if ema:
             model.optimizer.finalize_variable_values(model.trainable_variables)
-        with atomic_path(self.out / BEST, suffix=".weights.h5") as tmp:
-            save_weights(model, tmp)
+        save_weights(model, self.out / BEST)
         for v, w in zip(model.trainable_variables, raw):
             v.assign(w)
 

@@ -10,7 +10,6 @@ import keras
 import numpy as np
 
 from demo.contract import NUM_CLASSES, to_model_input
-from demo.fileio import atomic_path
 from train import data, fastgrad, history
 from train.augment import Augment
 from train.average import split_of
@@ -97,7 +96,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     test_before = evaluate(model, x_test, y_test)["accuracy"]
     rows = []
     best = (start_corr, start_val, 0)
-    save(model, out)
+    save_weights(model, out / BEST)
     print(f"epoch 0 (the starting model): MNIST validation {start_val:.4%}, corrections held out {start_corr:.1%}")
     for epoch in range(1, args.epochs + 1):
         c = np.tile(np.arange(len(yc_train)), args.repeat)
@@ -125,7 +124,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         kept = val >= start_val - args.tolerance and (corr, val) > best[:2]
         if kept:
             best = (corr, val, epoch)
-            save(model, out)
+            save_weights(model, out / BEST)
         print(
             f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
             f"held out {corr:.1%}{'  (kept)' if kept else ''}"
@@ -160,8 +159,3 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
             train_seconds_total=round(sum(r["seconds"] for r in rows), 1),
         ),
     )
-
-
-def save(model, out: Path) -> None:
-    with atomic_path(out / BEST, suffix=".weights.h5") as tmp:
-        save_weights(model, tmp)
