@@ -92,14 +92,15 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
 
     out.mkdir(parents=True, exist_ok=True)
-    start_val, start_corr = scores(model, x_val, y_val)[1], scores(model, xc_val, yc_val)[1]
+    start_val = scores(model, x_val, y_val)[1]
+    start_corr_loss, start_corr = scores(model, xc_val, yc_val)
     test_before = evaluate(model, x_test, y_test)["accuracy"]
     rows = []
-    best = (start_corr, start_val, 0)
+    best, kept_val = (start_corr, -start_corr_loss, 0), start_val  # held-out corrections: accuracy, then loss
     save_weights(model, out / BEST)
     print(f"epoch 0 (the starting model): MNIST validation {start_val:.4%}, corrections held out {start_corr:.1%}")
+    c = np.tile(np.arange(len(yc_train)), args.repeat)
     for epoch in range(1, args.epochs + 1):
-        c = np.tile(np.arange(len(yc_train)), args.repeat)
         m = np.concatenate([rng.choice(np.flatnonzero(y_tr == d), n, replace=False) for d, n in enumerate(replay)])
         x = np.concatenate([xc_train[c], x_tr[m]])
         y = np.concatenate([yc_train[c], y_tr[m]])
@@ -108,7 +109,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
             make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0, shuffle=False
         )
         seconds = time.time() - started
-        (val_loss, val), corr = scores(model, x_val, y_val), scores(model, xc_val, yc_val)[1]
+        (val_loss, val), (corr_loss, corr) = scores(model, x_val, y_val), scores(model, xc_val, yc_val)
         rows.append(
             dict(
                 epoch=epoch,
@@ -121,13 +122,13 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
                 seconds=round(seconds, 1),
             )
         )
-        kept = val >= start_val - args.tolerance and (corr, val) > best[:2]
+        kept = val >= start_val - args.tolerance and (corr, -corr_loss) > best[:2]
         if kept:
-            best = (corr, val, epoch)
+            best, kept_val = (corr, -corr_loss, epoch), val
             save_weights(model, out / BEST)
         print(
             f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
-            f"held out {corr:.1%}{'  (kept)' if kept else ''}"
+            f"held out {corr:.1%} (loss {corr_loss:.3f}){'  (kept)' if kept else ''}"
         )
         history.save(rows, out)
 
@@ -147,7 +148,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
             test=test,
             test_before=test_before,
             best_epoch=best[2],
-            val_accuracy=round(best[1], 5),
+            val_accuracy=round(kept_val, 5),
             val_before=round(start_val, 5),
             corrections_val_accuracy=best[0],
             corrections_val_before=start_corr,
