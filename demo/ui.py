@@ -51,6 +51,21 @@ SELECT_BRUSH = """() => {
     if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
   }, true);
 }"""
+# The editor uploads the drawing after each stroke and then sends a change; on a slow phone or a busy server
+# that change can come after a tap on Clear, with the old drawing, and the old answer shows over an empty
+# canvas. The page notes whether any ink went down since the last Clear, and until some does, a change is
+# read as the empty canvas it is.
+TRACK_INK = """() => {
+  window.digitInkSinceClear = false;
+  document.addEventListener('pointerdown', (e) => {
+    const ink = '#sketchpad canvas, #sketchpad button[aria-label="Undo"], #sketchpad button[aria-label="Redo"]';
+    if (e.target.closest(ink)) { window.digitInkSinceClear = true; }
+  }, true);
+  document.addEventListener('click', (e) => {
+    if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { window.digitInkSinceClear = false; }
+  }, true);
+}"""
+NOT_AFTER_CLEAR = "(value, key) => [window.digitInkSinceClear === false ? null : value, key]"
 # On a phone the canvas, a quarter of its size at the screen's width, gets a box its own height, so the
 # answer under it stays on screen while the person writes.
 CSS = """@media (max-width: 640px) {
@@ -206,7 +221,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         with gr.Tab("Model card"):
             gr.Markdown(model_card(classifier, metrics))
 
-        app.load(None, js=SELECT_BRUSH)
+        app.load(None, js=f"() => {{ ({SELECT_BRUSH})(); ({TRACK_INK})(); }}")
         # The page: one read per stroke or upload fills the Label, the preview and the note together.
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
         explained = gr.State("")  # the ink the explanation on the page was made for (handlers.ink_key)
@@ -215,7 +230,9 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
             *answer, keep = reader.number_keeping(value, key)
             return *answer, gr.skip() if keep else "", key if keep else ""
 
-        sketch.change(read_keeping_why, [sketch, explained], [*draw_out, why, explained], **live, **draw)
+        sketch.change(
+            read_keeping_why, [sketch, explained], [*draw_out, why, explained], js=NOT_AFTER_CLEAR, **live, **draw
+        )
         button.click(reader.number, sketch, draw_out, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
