@@ -53,8 +53,8 @@ SELECT_BRUSH = """() => {
 }"""
 # The editor uploads the drawing after each stroke and then sends a change; on a slow phone or a busy server
 # that change can come after a tap on Clear, with the old drawing, and the old answer shows over an empty
-# canvas. The page notes whether any ink went down since the last Clear, and until some does, a change is
-# read as the empty canvas it is.
+# canvas. The page notes whether any ink went down since the last Clear, and until some does, a change (or
+# Read, Why? or a correction) is given the empty canvas it shows.
 TRACK_INK = """() => {
   window.digitInkSinceClear = false;
   document.addEventListener('pointerdown', (e) => {
@@ -65,7 +65,7 @@ TRACK_INK = """() => {
     if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { window.digitInkSinceClear = false; }
   }, true);
 }"""
-NOT_AFTER_CLEAR = "(value, key) => [window.digitInkSinceClear === false ? null : value, key]"
+NOT_AFTER_CLEAR = "(value, ...rest) => [window.digitInkSinceClear === false ? null : value, ...rest]"
 # On a phone the canvas, a quarter of its size at the screen's width, gets a box its own height, so the
 # answer under it stays on screen while the person writes.
 CSS = """@media (max-width: 640px) {
@@ -123,9 +123,9 @@ def correction_row(corrector: Corrector, sketch: gr.components.Component) -> Non
 
     group = dict(concurrency_id="correct", concurrency_limit=1, api_visibility="private")
     for d, button in enumerate(digits):
-        button.click(tapped(d), sketch, said, **group)
+        button.click(tapped(d), sketch, said, js=NOT_AFTER_CLEAR, **group)
     for trigger in (keep.click, typed.submit):
-        trigger(typed_in, [sketch, typed], said, **group)
+        trigger(typed_in, [sketch, typed], said, js=NOT_AFTER_CLEAR, **group)
     gr.Button(visible=False).click(
         api, [sketch, typed], gr.JSON(visible=False), api_name="correct", concurrency_id="correct", concurrency_limit=1
     )
@@ -233,11 +233,13 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         sketch.change(
             read_keeping_why, [sketch, explained], [*draw_out, why, explained], js=NOT_AFTER_CLEAR, **live, **draw
         )
-        button.click(reader.number, sketch, draw_out, api_visibility="private", **draw)
+        button.click(reader.number, sketch, draw_out, js=NOT_AFTER_CLEAR, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
         # "Why?" runs only when asked: masked copies of each digit, so it stays off the live path.
-        why_button.click(reader.why_keyed, sketch, [why, explained], api_visibility="private", **draw)
+        why_button.click(
+            reader.why_keyed, sketch, [why, explained], js=NOT_AFTER_CLEAR, api_visibility="private", **draw
+        )
         photo_why_button.click(reader.why_photo, photo, photo_why, api_visibility="private", **photos)
         # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
         gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
