@@ -15,6 +15,7 @@ import time
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from bench.drawing import read_text
 from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import INPUT_SHAPE, to_model_input
@@ -159,10 +160,7 @@ def main(argv=None):
         except ValueError:  # a message instead of a digit counts as a miss
             x = np.zeros((1, *INPUT_SHAPE), np.float32)
             refused.append(True)
-        try:
-            as_number.append(clf.read_number(value).text)
-        except ValueError:
-            as_number.append("")
+        as_number.append(read_text(clf, value))
         ours.append(x)
         base.append(naive(value))
         size = (

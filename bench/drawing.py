@@ -1,11 +1,25 @@
 """Sketchpad values made from real MNIST digits, as a person would draw them on the canvas."""
 
+from __future__ import annotations
+
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+if TYPE_CHECKING:
+    from demo.classifier import Classifier
+
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mnist-sample.npz"  # 544 real digits
+
+
+def read_text(clf: Classifier, value: dict) -> str:
+    """What the Draw tab reads in a Sketchpad value; "" for a message ("draw it larger"), a miss."""
+    try:
+        return clf.read_number(value).text
+    except ValueError:  # EmptyDrawing and BadImage: the sentence for the person
+        return ""
 
 
 def sketch_value(ink, color=(0, 0, 0), opaque_layer=False):

@@ -20,13 +20,12 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.drawing import sketch_value
+from bench.drawing import read_text, sketch_value
 from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
 from demo.correct import Corrector
 from demo.correction_store import Store
-from demo.decode import BadImage
 from demo.ui import CANVAS_H, CANVAS_W
 from train.data import load, split
 
@@ -98,16 +97,8 @@ def styled_digits(data: str | None, n: int, seed: int) -> list[tuple[dict, int]]
     return [out[i] for i in order]
 
 
-def read_as(classifier: Classifier, value: dict) -> str:
-    """What the Draw tab answers; a message ("draw it larger") is not a digit."""
-    try:
-        return classifier.read_number(value).text
-    except BadImage:
-        return ""
-
-
 def read_right(classifier: Classifier, drawings: list[tuple[dict, int]]) -> float:
-    return float(np.mean([read_as(classifier, v) == str(d) for v, d in drawings]))
+    return float(np.mean([read_text(classifier, v) == str(d) for v, d in drawings]))
 
 
 def mnist_test(classifier: Classifier, data: str | None) -> float:

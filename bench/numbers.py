@@ -17,7 +17,7 @@ import numpy as np
 from PIL import Image
 
 from bench.canvas_robustness import cropped, pen_strokes
-from bench.drawing import sketch_value
+from bench.drawing import read_text, sketch_value
 from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
@@ -164,10 +164,7 @@ def main(argv=None):
     written = synthesise(x_test, y_test, args.n, args.seed)
     results = []
     for w in written:
-        try:
-            got = clf.read_number(w.value).text
-        except ValueError:
-            got = ""
+        got = read_text(clf, w.value)
         base = naive(clf, w.value, len(w.number))
         digits_ok = sum(a == b for a, b in zip(got, w.number)) if len(got) == len(w.number) else 0
         base_ok = sum(a == b for a, b in zip(base, w.number))
