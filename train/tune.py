@@ -96,7 +96,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     start_corr_loss, start_corr = scores(model, xc_val, yc_val)
     test_before = evaluate(model, x_test, y_test)["accuracy"]
     rows = []
-    best, kept_val = (start_corr, -start_corr_loss, 0), start_val  # held-out corrections: accuracy, then loss
+    best = (start_corr, -start_corr_loss, 0, start_val)  # held-out corrections: accuracy, then loss; epoch; MNIST
     save_weights(model, out / BEST)
     print(f"epoch 0 (the starting model): MNIST validation {start_val:.4%}, corrections held out {start_corr:.1%}")
     c = np.tile(np.arange(len(yc_train)), args.repeat)
@@ -124,7 +124,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         )
         kept = val >= start_val - args.tolerance and (corr, -corr_loss) > best[:2]
         if kept:
-            best, kept_val = (corr, -corr_loss, epoch), val
+            best = (corr, -corr_loss, epoch, val)
             save_weights(model, out / BEST)
         print(
             f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
@@ -148,7 +148,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
             test=test,
             test_before=test_before,
             best_epoch=best[2],
-            val_accuracy=round(kept_val, 5),
+            val_accuracy=round(best[3], 5),
             val_before=round(start_val, 5),
             corrections_val_accuracy=best[0],
             corrections_val_before=start_corr,
