@@ -65,23 +65,43 @@ def skeleton(mask):
     return m[1:-1, 1:-1].astype(bool)
 
 
+def depth(mask):
+    """How many 3x3 erosions each pixel of `mask` survives: its distance to the paper, in px."""
+    m, out = np.pad(mask.astype(bool), 1), np.zeros(mask.shape, np.int32)
+    while m.any():
+        out += m[1:-1, 1:-1]
+        inner = m[1:-1, 1:-1].copy()
+        for dy in (0, 1, 2):
+            for dx in (0, 1, 2):
+                inner &= m[dy : dy + inner.shape[0], dx : dx + inner.shape[1]]
+        m = np.pad(inner, 1)
+    return out
+
+
 def pen_strokes(digit, height, width):
     """An MNIST digit redrawn the way a person draws it: a round brush `width` px wide along the digit's
-    centreline, `height` px tall, with the soft anti-aliased edge of the Sketchpad's brush."""
+    centreline, `height` px tall, with the soft anti-aliased edge of the Sketchpad's brush. Where the
+    writer's ink is much wider than their stroke (a loop filled in, a blot at a joint) the brush widens
+    by as much, or the centreline alone would turn a filled 9 into a 7."""
     d = cropped(digit)
     trace = 64  # the centreline is traced at 64 px tall
     tw = max(2, round(d.shape[1] * trace / d.shape[0]))
-    line = skeleton(np.asarray(Image.fromarray(d, mode="F").resize((tw, trace), Image.Resampling.BILINEAR)) > 0.35)
+    mask = np.asarray(Image.fromarray(d, mode="F").resize((tw, trace), Image.Resampling.BILINEAR)) > 0.35
+    line, deep = skeleton(mask), depth(mask)
     points = set(zip(*map(np.ndarray.tolist, np.nonzero(line))))
-    s, pad, r = (height - 1) / (trace - 1), int(width) + 2, width / 2
+    s, r = (height - 1) / (trace - 1), width / 2
+    usual = float(np.median(deep[line])) if points else 0.0
+    radius = {p: max(r, r + (deep[p] - usual) * s) for p in points}
+    pad = int(max(radius.values(), default=r)) + 2
     img = Image.new("L", (round(tw * s) + 2 * pad, height + 2 * pad), 0)
     brush = ImageDraw.Draw(img)
-    for y, x in points:
+    for (y, x), rp in radius.items():
         cy, cx = y * s + pad, x * s + pad
-        brush.ellipse([cx - r, cy - r, cx + r, cy + r], fill=255)
+        brush.ellipse([cx - rp, cy - rp, cx + rp, cy + rp], fill=255)
         for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):  # join 8-connected neighbours into one stroke
             if (y + dy, x + dx) in points:
-                brush.line([cx, cy, (x + dx) * s + pad, (y + dy) * s + pad], fill=255, width=max(1, round(width)))
+                w = max(1, round(2 * min(rp, radius[(y + dy, x + dx)])))
+                brush.line([cx, cy, (x + dx) * s + pad, (y + dy) * s + pad], fill=255, width=w)
     return img.filter(ImageFilter.GaussianBlur(1.0))
 
 

@@ -9,11 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bench.canvas_robustness import cropped, pen_strokes
 from bench.drawing import place_digit, sketch_value
 from bench.numbers import write_number
 from demo.handlers import Reader
 from demo.number import MAX_DIGITS, label_runs
-from demo.preprocess import BadImage, EmptyDrawing
+from demo.preprocess import BadImage, EmptyDrawing, stroke_width
 from demo.ui import CANVAS_H, CANVAS_W
 from tests.conftest import run_module
 
@@ -154,3 +155,18 @@ def test_command_line_reads_numbers(sample, tmp_path):
     assert r.returncode == 0, r.stderr
     (answer,) = json.loads(r.stdout)
     assert answer["file"] == str(path) and len(answer["number"]) == len(w.number)
+
+
+def test_the_round_pen_keeps_a_filled_loop_filled():
+    """A 9 whose loop the writer filled in stays a blob on a stick, not a 7; a plain stroke keeps the pen's width."""
+    yy, xx = np.mgrid[:28, :28]
+    nine = ((yy - 10) ** 2 + (xx - 13) ** 2 <= 36) | ((abs(xx - 18) <= 1) & (yy >= 10) & (yy <= 25))
+    one = (abs(xx - 14) <= 1) & (yy >= 4) & (yy <= 24)
+    for digit, want in ((nine, 0.7), (one, None)):
+        ink = np.asarray(pen_strokes(digit.astype(np.uint8) * 255, 200, 16), np.float32) / 255 > 0.5
+        ink = ink[np.ix_(ink.any(1), ink.any(0))]
+        original = np.asarray(Image.fromarray(cropped(digit.astype(np.uint8) * 255)).resize(ink.shape[::-1])) > 0.35
+        if want:
+            assert ink.sum() >= want * original.sum()
+        else:
+            assert 12 <= stroke_width(np.pad(ink, 1).astype(np.float32)) <= 20
