@@ -39,30 +39,27 @@ def curves(history):
     return pd.DataFrame(rows)
 
 
-# Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"), and clearing the
-# canvas deselects it again: pick the brush for the person, at start and after every clear.
-SELECT_BRUSH = """() => {
+# Two things the page does for the Sketchpad, both at a tap on Clear.
+# 1. Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"), and clearing the
+#    canvas deselects it again: pick the brush for the person, at start and after every clear.
+# 2. The editor uploads the drawing after each stroke and then sends a change; on a slow phone or a busy
+#    server that change can come after a tap on Clear, with the old drawing, and the old answer shows over
+#    an empty canvas. The page notes whether any ink went down since the last Clear, and until some does, a
+#    change (or Read, Why? or a correction) is given the empty canvas it shows (NOT_AFTER_CLEAR).
+PAGE_SCRIPT = """() => {
+  const clear = '#sketchpad button[aria-label="Clear canvas"]';
+  const ink = '#sketchpad canvas, #sketchpad button[aria-label="Undo"], #sketchpad button[aria-label="Redo"]';
   const pick = (tries) => {
     const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
     if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
   };
   pick(100);
-  document.addEventListener('click', (e) => {
-    if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { setTimeout(() => pick(20), 150); }
-  }, true);
-}"""
-# The editor uploads the drawing after each stroke and then sends a change; on a slow phone or a busy server
-# that change can come after a tap on Clear, with the old drawing, and the old answer shows over an empty
-# canvas. The page notes whether any ink went down since the last Clear, and until some does, a change (or
-# Read, Why? or a correction) is given the empty canvas it shows.
-TRACK_INK = """() => {
   window.digitInkSinceClear = false;
   document.addEventListener('pointerdown', (e) => {
-    const ink = '#sketchpad canvas, #sketchpad button[aria-label="Undo"], #sketchpad button[aria-label="Redo"]';
     if (e.target.closest(ink)) { window.digitInkSinceClear = true; }
   }, true);
   document.addEventListener('click', (e) => {
-    if (e.target.closest('#sketchpad button[aria-label="Clear canvas"]')) { window.digitInkSinceClear = false; }
+    if (e.target.closest(clear)) { window.digitInkSinceClear = false; setTimeout(() => pick(20), 150); }
   }, true);
 }"""
 NOT_AFTER_CLEAR = "(value, ...rest) => [window.digitInkSinceClear === false ? null : value, ...rest]"
@@ -221,7 +218,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         with gr.Tab("Model card"):
             gr.Markdown(model_card(classifier, metrics))
 
-        app.load(None, js=f"() => {{ ({SELECT_BRUSH})(); ({TRACK_INK})(); }}")
+        app.load(None, js=PAGE_SCRIPT)
         # The page: one read per stroke or upload fills the Label, the preview and the note together.
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
         explained = gr.State("")  # the ink the explanation on the page was made for (handlers.ink_key)
