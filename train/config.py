@@ -4,7 +4,8 @@ import argparse
 import dataclasses
 from dataclasses import dataclass, field
 
-ARCHS = ("resnet50v2", "tiny")  # train.model builds each; the first ships
+SHIPPED_ARCH, TINY_ARCH = "resnet50v2", "tiny"
+ARCHS = (SHIPPED_ARCH, TINY_ARCH)  # train.model builds each; the first ships
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Config:
         metadata={"help": "start every residual block as the identity (its last conv zeroed); from scratch only"},
     )
     arch: str = field(
-        default=ARCHS[0],
+        default=SHIPPED_ARCH,
         metadata={
             "choices": list(ARCHS),
             "help": "the network; tiny is a two-convolution stand-in for trying the run mechanics in seconds, not for "
@@ -132,9 +133,9 @@ class Config:
 
     def problem(self) -> str | None:
         """One sentence if these knobs contradict each other, else None."""
-        if self.arch != ARCHS[0] and self.weights != "none":
+        if self.arch != SHIPPED_ARCH and self.weights != "none":
             return f"--weights {self.weights} is for ResNet50V2; the {self.arch} network starts from scratch."
-        if self.arch != ARCHS[0] and self.init.endswith(".onnx"):
+        if self.arch != SHIPPED_ARCH and self.init.endswith(".onnx"):
             return f"--init reads ONNX exports of ResNet50V2 only; start {self.arch} from a run's best.weights.h5."
         return None
 

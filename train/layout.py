@@ -4,7 +4,7 @@ benchmarks read. Plain Python: importing it loads no TensorFlow."""
 import json
 from pathlib import Path
 
-from train.config import ARCHS
+from train.config import SHIPPED_ARCH
 
 BEST = "best.weights.h5"  # the best validation epoch's weights (raw or EMA): what export reads
 LAST = "last.keras"  # model + optimizer after the last finished epoch: what --resume reads
@@ -30,7 +30,7 @@ def recipe_of(run_dir: Path | str) -> dict:
 
 def arch_in(recipe: dict) -> str:
     """The network a recipe trained; recipes from before --arch are ResNet50V2's."""
-    return recipe.get("arch", ARCHS[0])
+    return recipe.get("arch", SHIPPED_ARCH)
 
 
 def arch_of(run_dir: Path | str) -> str:

@@ -5,7 +5,7 @@ import keras
 
 from demo.contract import INPUT_NAME, INPUT_SHAPE, NUM_CLASSES, OUTPUT_NAME
 from demo.fileio import atomic_path
-from train.config import ARCHS
+from train.config import ARCHS, SHIPPED_ARCH, TINY_ARCH
 
 try:  # the one Keras entry point that can leave the optimizer out of a weights file
     from keras.src.saving import saving_lib
@@ -17,12 +17,12 @@ class WeightsError(Exception):
     """ImageNet weights could not be fetched; the message says what to do."""
 
 
-def build_model(arch: str = ARCHS[0], weights: str = "none", head_units: int = 256, dropout: float = 0.5):
+def build_model(arch: str = SHIPPED_ARCH, weights: str = "none", head_units: int = 256, dropout: float = 0.5):
     """Functional (tf2onnx needs it). Input is the contract's [0, 1] image, so the
     ResNetV2 scaling to [-1, 1] lives inside the graph for both weight choices."""
-    if arch == "tiny":
+    if arch == TINY_ARCH:
         return build_tiny(dropout)
-    if arch != ARCHS[0]:
+    if arch != SHIPPED_ARCH:
         raise ValueError(f"Unknown architecture {arch!r}; choose one of {', '.join(ARCHS)}.")
     inputs = keras.Input(shape=INPUT_SHAPE, name=INPUT_NAME)
     x = keras.layers.Rescaling(2.0, offset=-1.0, name="resnet_v2_scaling")(inputs)

@@ -170,12 +170,18 @@ def restore_or_build(cfg, out, steps, x_calib):
             print(f"Starting from the weights in {cfg.init}")
         elif cfg.zero_init_residual and cfg.weights == "none" and (zeroed := zero_residual_branches(model)):
             print(f"Every residual block starts as the identity ({zeroed} branches zeroed)")
-        model.compile(
-            optimizer=make_optimizer(cfg, steps),
-            loss=keras.losses.CategoricalCrossentropy(label_smoothing=cfg.label_smoothing),
-            metrics=["accuracy"],
-        )
+        compile_for_training(model, make_optimizer(cfg, steps), cfg.label_smoothing)
     return model, state
+
+
+def compile_for_training(model: keras.Model, optimizer, label_smoothing: float) -> None:
+    """The one loss and metric of every run here (train, tune, finetune): cross-entropy on one-hot
+    labels, smoothed, and accuracy."""
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.CategoricalCrossentropy(label_smoothing=label_smoothing),
+        metrics=["accuracy"],
+    )
 
 
 def build_before_tracing(model: keras.Model, x: np.ndarray, y: np.ndarray) -> None:

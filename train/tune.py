@@ -18,7 +18,7 @@ from train.evaluate import evaluate
 from train.from_onnx import all_layers, start_from
 from train.layout import BEST
 from train.model import build_model, load_weights, save_weights
-from train.train import build_before_tracing, make_dataset
+from train.train import build_before_tracing, compile_for_training, make_dataset
 
 
 def scores(model, x, y) -> tuple[float, float]:
@@ -82,11 +82,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         if args.optimizer == "sgd"
         else keras.optimizers.AdamW(lr, weight_decay=recipe.weight_decay)
     )
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.CategoricalCrossentropy(label_smoothing=recipe.label_smoothing),
-        metrics=["accuracy"],
-    )
+    compile_for_training(model, optimizer, recipe.label_smoothing)
     build_before_tracing(model, x_val[: args.batch_size], y_val[: args.batch_size])
     model.run_eagerly = args.eager
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
