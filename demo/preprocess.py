@@ -25,7 +25,7 @@ NARROW = 0.4  # fat strokes lose this fraction of their excess width
 NOISE_FLOOR = 0.12  # photos: ink weaker than this fraction of the strongest is paper texture
 MAX_GREY = 0.5  # strokes are mostly ink or paper; half grey (at 80 px) is noise or blur
 DOT = 0.08  # a solid mark under 8% of the picture's side is a dot, not a digit
-BLOB = 0.36  # a pen this wide for the digit's size (fraction of its longer side) fills its loops (chosen on validation)
+BLOB = 0.4  # a pen this wide for the digit's size (fraction of its longer side) fills its loops
 MAX_INK = 0.5  # ink on more than half the picture is a filled canvas or noise, not a digit
 MAX_LAYERS = 1  # a Sketchpad value: background, the one layer our canvas draws on, composite
 
