@@ -17,6 +17,7 @@ from PIL import Image, ImageFilter
 MAX_DIGITS = 8
 INK = 0.15  # fraction of the strongest ink that counts as a stroke (as in demo.preprocess)
 OVERLAP = 0.5  # pieces whose x-ranges overlap by this much of the narrower one are one digit
+STACKED = 0.2  # ... or by this much when one is wholly above the other (a slanted stroke lifted midway)
 FLAT = 0.45  # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit
 MARK = 0.3  # a mark this close (fraction of a digit's height) to a digit belongs to it
 SPECK = 0.06  # a mark smaller than this, further away, is a stray dot
@@ -102,18 +103,23 @@ def reference_height(boxes: np.ndarray) -> float:
 
 
 def group_pieces(boxes: np.ndarray, height: float) -> list[list[int]]:
-    """Component indices grouped into digits, left to right: overlapping x-ranges join; marks (short
-    bars, dots) join the digit they overlap or sit nearest to; stray specks are dropped."""
+    """Component indices grouped into digits, left to right: overlapping x-ranges join (a little overlap
+    is enough when one piece is wholly above the other: digits are written side by side, never
+    stacked); marks (short bars, dots) join the digit they overlap or sit nearest to; stray specks are
+    dropped."""
     tall = (boxes[:, 3] - boxes[:, 1]) >= FLAT * height
     big = [i for i in range(len(boxes)) if tall[i]]
     groups = [[i] for i in sorted(big, key=lambda i: boxes[i, 0])]
     span = lambda g: (min(boxes[i, 0] for i in g), max(boxes[i, 2] for i in g))  # noqa: E731
+    rows = lambda g: (min(boxes[i, 1] for i in g), max(boxes[i, 3] for i in g))  # noqa: E731
     merged = True
     while merged:
         merged = False
         for a in range(len(groups) - 1):
             (a0, a1), (b0, b1) = span(groups[a]), span(groups[a + 1])
-            if min(a1, b1) - max(a0, b0) >= OVERLAP * min(a1 - a0, b1 - b0):
+            (ay0, ay1), (by0, by1) = rows(groups[a]), rows(groups[a + 1])
+            share = OVERLAP if min(ay1, by1) > max(ay0, by0) else STACKED  # side by side, or one above the other
+            if min(a1, b1) - max(a0, b0) >= share * min(a1 - a0, b1 - b0):
                 groups[a : a + 2] = [groups[a] + groups[a + 1]]
                 merged = True
                 break

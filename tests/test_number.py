@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from bench.canvas_robustness import cropped, pen_strokes
-from bench.drawing import place_digit, sketch_value
+from bench.drawing import place_digit, sketch_value, stroke_digit
 from bench.numbers import write_number
 from demo.handlers import Reader
 from demo.number import MAX_DIGITS, label_runs
@@ -111,6 +111,15 @@ def test_the_pieces_of_one_digit_stay_one_digit(classifier, sample):
         read.append((classifier.read_number(sketch_value(pad)).text, str(y[i])))
     assert all(len(got) == 1 for got, _ in read), read
     assert sum(got == truth for got, truth in read) >= 10, read
+
+
+def test_a_slanted_stroke_lifted_midway_is_one_digit(classifier):
+    """The two halves of a slanted 1 barely overlap across the line, but one sits above the other."""
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    ink[:, 250:550] = stroke_digit([(200, 50), (140, 250)], canvas=300, width=14)
+    ink[140:152] = 0  # the pen lifted for a moment
+    answer = classifier.read_number(sketch_value(ink))
+    assert answer.text == "1", answer.as_json()
 
 
 def test_the_answer_carries_digits_confidences_and_boxes(classifier, sample):
