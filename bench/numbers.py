@@ -107,6 +107,16 @@ def write_number(
     return Written(sketch_value(ink), "".join(map(str, labels)), cond, inks, np.stack(digits))
 
 
+def read_digits(clf: Classifier, digits: np.ndarray) -> str:
+    """28x28 digits [N, 28, 28] -> the digits the model reads in them, in one call, as a string."""
+    return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(digits)).argmax(1))
+
+
+def in_place(got: str, truth: str) -> int:
+    """Digits right in their place; a reading of the wrong length scores none."""
+    return sum(a == b for a, b in zip(got, truth)) if len(got) == len(truth) else 0
+
+
 def naive(clf: Classifier, value: dict, n: int) -> str:
     """Equal-width slots across the ink, one per digit (the count given away)."""
     ink = value["layers"][0][..., 3].astype(np.float32) / 255
@@ -118,7 +128,7 @@ def naive(clf: Classifier, value: dict, n: int) -> str:
             seen.append(center_digit(ink[:, a:b]))
         except ValueError:
             seen.append(np.zeros((28, 28), np.float32))
-    return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(np.stack(seen))).argmax(1))
+    return read_digits(clf, np.stack(seen))
 
 
 def one_by_one(clf: Classifier, w: Written) -> str:
@@ -127,12 +137,12 @@ def one_by_one(clf: Classifier, w: Written) -> str:
         seen = np.stack([center_digit(part, CANVAS_H) for part in w.parts])
     except ValueError:  # a message instead of a digit: a miss
         return ""
-    return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(seen)).argmax(1))
+    return read_digits(clf, seen)
 
 
 def as_mnist(clf: Classifier, w: Written) -> str:
     """The same MNIST digits read as MNIST gives them (no canvas, no preprocessing): the model's own ceiling."""
-    return "".join(str(int(d)) for d in clf.predict_batch(to_model_input(w.sources / 255.0)).argmax(1))
+    return read_digits(clf, w.sources / 255.0)
 
 
 def synthesise(x: np.ndarray, y: np.ndarray, count: int, seed: int) -> list[Written]:
@@ -172,11 +182,19 @@ def main(argv=None):
     for w in written:
         got = read_text(clf, w.value)
         base = naive(clf, w.value, len(w.number))
-        digits_ok = sum(a == b for a, b in zip(got, w.number)) if len(got) == len(w.number) else 0
-        base_ok = sum(a == b for a, b in zip(base, w.number))
         apart, mnist = one_by_one(clf, w) == w.number, as_mnist(clf, w)
-        mnist_ok = sum(a == b for a, b in zip(mnist, w.number))
-        results.append((w, got == w.number, digits_ok, base == w.number, base_ok, apart, mnist == w.number, mnist_ok))
+        results.append(
+            (
+                w,
+                got == w.number,
+                in_place(got, w.number),
+                base == w.number,
+                in_place(base, w.number),
+                apart,
+                mnist == w.number,
+                in_place(mnist, w.number),
+            )
+        )
     took = time.time() - started
 
     def row(name, sel):
