@@ -82,3 +82,21 @@ def test_a_training_step_of_the_model_gets_the_same_gradients(sample, monkeypatc
     )
     assert worst < 1e-3, worst
     assert len(calls) >= 30  # ours really ran: one stride-1 convolution of the backbone after another
+
+
+def test_installed_only_where_it_beats_tensorflows_own(monkeypatch, capsys):
+    from tensorflow.python.framework import ops
+
+    from train import fastgrad
+
+    entry = ops._gradient_registry._registry["Conv2D"]
+    try:
+        chosen = fastgrad.install_if_faster()  # this machine, measured
+        assert (entry["type"] is fastgrad._conv2d_grad) == chosen
+        monkeypatch.setattr(fastgrad, "probe", lambda: (0.54, 0.01))  # a CPU where TensorFlow's is the slow one
+        assert fastgrad.install_if_faster() and entry["type"] is fastgrad._conv2d_grad
+        monkeypatch.setattr(fastgrad, "probe", lambda: (0.005, 0.011))  # one where it is not
+        assert not fastgrad.install_if_faster() and entry["type"] is fastgrad._original
+        assert "conv input gradient: TensorFlow's (TensorFlow 5.0 ms" in capsys.readouterr().out
+    finally:
+        fastgrad.install()

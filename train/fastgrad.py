@@ -7,9 +7,15 @@ forward convolution of the same size takes milliseconds, most of a training step
 gradient with the kernel flipped in space and its channels swapped (padded by k-1 first for VALID).
 `install()` routes Conv2D's gradient through that and leaves every other case to TensorFlow; the
 weight gradient is TensorFlow's own. Training only: the exported graph never holds a gradient.
+
+Not every CPU has the slow case: where TensorFlow's own input gradient is as fast as a forward convolution
+(BENCHMARKS.md), routing it through ours costs time instead. `install_if_faster()` times both on the
+shape that is slow where it is slow and installs ours only if it wins, and says which it chose.
 """
 
 from __future__ import annotations
+
+import time
 
 import tensorflow as tf
 from tensorflow.python.framework import ops
@@ -66,6 +72,43 @@ def install() -> None:
     if _original is None:
         _original = entry["type"]
     entry["type"] = _conv2d_grad
+
+
+def probe(batch: int = 32, repeats: int = 3) -> tuple[float, float]:
+    """Seconds per call of (TensorFlow's input gradient, ours) for ResNet50V2's 3x3 convolution on
+    a 1x1 map of 512 channels at a 32x32 input (VALID over a zero-padded 3x3), the best of `repeats`."""
+    x = tf.random.normal((batch, 3, 3, 512))
+    w = tf.random.normal((3, 3, 512, 512))
+    g = tf.random.normal((batch, 1, 1, 512))
+    sizes = tf.constant(x.shape)
+
+    def theirs():
+        return tf.raw_ops.Conv2DBackpropInput(
+            input_sizes=sizes, filter=w, out_backprop=g, strides=[1, 1, 1, 1], padding="VALID"
+        )
+
+    def best(f):
+        f().numpy()  # the first call pays for setup
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            f().numpy()
+            times.append(time.perf_counter() - t)
+        return min(times)
+
+    return best(theirs), best(lambda: input_gradient(g, w, "VALID"))
+
+
+def install_if_faster() -> bool:
+    """Install the fast input gradient if it beats TensorFlow's own on this machine; print which."""
+    theirs, ours = probe()
+    faster = ours < theirs / 2  # a clear win only: the two are the same maths
+    (install if faster else uninstall)()
+    print(
+        f"conv input gradient: {'train.fastgrad' if faster else 'TensorFlow'}'s "
+        f"(TensorFlow {theirs * 1000:.1f} ms, train.fastgrad {ours * 1000:.1f} ms on the slowest shape)"
+    )
+    return faster
 
 
 def uninstall() -> None:

@@ -200,7 +200,7 @@ def run(cfg):
     out = Path(cfg.out)
     strategy = make_strategy(cfg.strategy, cfg.cpu_replicas)
     precision = resolve_precision(cfg.precision)
-    fastgrad.install()
+    fastgrad.install_if_faster()
     keras.utils.set_random_seed(cfg.seed)
     replicas = strategy.num_replicas_in_sync
     if replicas > 1:  # global batch grows with the replicas; the linear scaling rule keeps lr in step

@@ -61,7 +61,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
 
     keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy("float32")
-    fastgrad.install()
+    fastgrad.install_if_faster()
     model = build_model()
     start_from(model, args.init, x_tr[:1000])
     learning = 0
