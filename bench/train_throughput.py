@@ -1,7 +1,7 @@
 """Training images/s by choice, side by side in one run.  `python -m bench.train_throughput`
 
-The same ResNet50V2 trains a few steps under each choice: TensorFlow's own convolution gradient or
-train.fastgrad's, XLA (`jit_compile`), precision, batch size, fed by the real pipeline with
+The same ResNet50V2 trains a few steps under each choice: TensorFlow's own convolution gradients or
+train.fastgrad's rewrites, XLA (`jit_compile`), precision, batch size, fed by the real pipeline with
 augmentation; one cached batch shows the model alone, under what training picks on this machine
 (`--precision auto` and `fastgrad.install_if_faster`). The pipeline alone is timed too: if it is far
 faster than the model, the model never waits for data.
@@ -22,18 +22,31 @@ from train.devices import resolve_precision
 from train.model import build_model
 from train.train import make_dataset
 
-# (label, fast input gradient, jit_compile, precision, batch)
+# conv gradients: TensorFlow's own, or train.fastgrad's rewrites (install keywords)
+GRADIENTS = {
+    "TensorFlow's": dict(small_maps=False, flipped_input=False),
+    "small maps as matrix products": dict(small_maps=True, flipped_input=False),
+    "flipped input gradient": dict(small_maps=False, flipped_input=True),
+    "both rewrites": dict(small_maps=True, flipped_input=True),
+}
+# (conv gradients, jit_compile, precision, batch)
 CHOICES = [
-    ("TensorFlow's conv gradient", False, False, "float32", 128),
-    ("TensorFlow's conv gradient", False, False, "mixed_bfloat16", 128),
-    ("TensorFlow's conv gradient, the quick and fast recipes' batch", False, False, "float32", 32),
-    ("TensorFlow's conv gradient, the quick and fast recipes' batch", False, False, "mixed_bfloat16", 32),
-    ("TensorFlow's conv gradient, batch 64", False, False, "mixed_bfloat16", 64),
-    ("TensorFlow's conv gradient, batch 256", False, False, "mixed_bfloat16", 256),
-    ("TensorFlow's conv gradient + XLA", False, True, "float32", 128),
-    ("TensorFlow's conv gradient + XLA", False, True, "mixed_bfloat16", 128),
-    ("fast input gradient (train.fastgrad)", True, False, "float32", 128),
-    ("fast input gradient (train.fastgrad)", True, False, "mixed_bfloat16", 128),
+    ("TensorFlow's", False, "float32", 128),
+    ("TensorFlow's", False, "mixed_bfloat16", 128),
+    ("TensorFlow's", False, "mixed_bfloat16", 32),
+    ("TensorFlow's", False, "mixed_bfloat16", 64),
+    ("TensorFlow's", False, "mixed_bfloat16", 256),
+    ("TensorFlow's", True, "float32", 128),
+    ("TensorFlow's", True, "mixed_bfloat16", 128),
+    ("flipped input gradient", False, "float32", 128),
+    ("flipped input gradient", False, "mixed_bfloat16", 128),
+    ("both rewrites", False, "mixed_bfloat16", 128),
+    ("small maps as matrix products", False, "float32", 128),
+    ("small maps as matrix products", False, "mixed_bfloat16", 128),
+    ("small maps as matrix products", False, "mixed_bfloat16", 32),
+    ("small maps as matrix products", False, "mixed_bfloat16", 64),
+    ("small maps as matrix products", False, "mixed_bfloat16", 256),
+    ("small maps as matrix products", True, "mixed_bfloat16", 128),
 ]
 
 
@@ -46,8 +59,8 @@ class Timer(keras.callbacks.Callback):
         self.times.append(time.perf_counter())
 
 
-def images_per_s(ds, fast, jit, precision, steps, batch, skip=2):
-    (fastgrad.install if fast else fastgrad.uninstall)()
+def images_per_s(ds, gradients, jit, precision, steps, batch, skip=2):
+    fastgrad.install(**gradients)
     keras.mixed_precision.set_global_policy(precision)
     model = build_model()
     model.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy", jit_compile=jit)
@@ -78,18 +91,18 @@ def main(argv=None):
     rows = []
     picked = [int(i) - 1 for i in args.only.split(",") if i] or range(len(CHOICES))
     for i in picked:
-        name, fast, jit, precision, batch = CHOICES[i]
+        gradients, jit, precision, batch = CHOICES[i]
         aug = make_dataset(x, y, batch, 0, Augment()).repeat()
-        rate = images_per_s(aug, fast, jit, precision, args.steps, batch)
-        rows.append([name, precision, str(batch), "yes" if jit else "no", f"{rate:.0f}"])
+        rate = images_per_s(aug, GRADIENTS[gradients], jit, precision, args.steps, batch)
+        rows.append([gradients, precision, str(batch), "yes" if jit else "no", f"{rate:.0f}"])
         print(rows[-1], flush=True)
-    fast = fastgrad.install_if_faster()
     precision = resolve_precision("auto")
+    chosen = fastgrad.install_if_faster()
     plain = make_dataset(x, y, 128, 0, Augment(0, 0, 0, 0)).repeat()
     cached = plain.take(1).cache().repeat()
-    rate = images_per_s(cached, fast, False, precision, args.steps, 128)
-    gradient = "fast input gradient" if fast else "TensorFlow's conv gradient"
-    name = f"what training picks here ({gradient}), one cached batch (model only)"
+    rate = images_per_s(cached, chosen, False, precision, args.steps, 128)
+    picked = [name for name, kw in GRADIENTS.items() if kw == chosen]
+    name = f"what training picks here ({picked[0]}), one cached batch (model only)"
     rows.append([name, precision, "128", "no", f"{rate:.0f}"])
     aug = make_dataset(x, y, 128, 0, Augment()).repeat()
     rows.append(["input pipeline alone, with augmentation", "-", "128", "-", f"{pipeline_only(aug, 100):.0f}"])
@@ -97,7 +110,7 @@ def main(argv=None):
         f"`python -m bench.train_throughput --steps {args.steps}` on {machine()}, TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}; ResNet50V2 at 32x32, training images/s with augmentation after 2 warm-up "
         "steps (short runs: expect +-10% between runs).\n\n"
-        + table(["choice", "precision", "batch", "XLA", "images/s"], rows)
+        + table(["conv gradients", "precision", "batch", "XLA", "images/s"], rows)
     )
     publish("Training throughput", body, write=not args.no_write)
 

@@ -59,9 +59,9 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
         f"validation {len(x_val)} (val_size {val_size}, seed {seed}, as the starting model)"
     )
 
-    keras.utils.set_random_seed(args.seed)
     keras.mixed_precision.set_global_policy("float32")
-    fastgrad.install_if_faster()
+    fastgrad.install_if_faster()  # before the seed: its timing tensors are not the run's random stream
+    keras.utils.set_random_seed(args.seed)
     model = build_model()
     start_from(model, args.init, x_tr[:1000])
     learning = 0
