@@ -74,7 +74,10 @@ class Config:
     dropout: float = field(default=0.5, metadata={"help": "dropout before the last layer (training only)"})
     zero_init_residual: bool = field(
         default=False,
-        metadata={"help": "start every residual block as the identity (its last conv zeroed); from scratch only"},
+        metadata={
+            "help": "start every residual block as the identity (its last conv zeroed); from scratch only. At "
+            "32x32 the network then starts blind to all but the blank top-left corner (README)"
+        },
     )
     arch: str = field(
         default=SHIPPED_ARCH,
@@ -176,7 +179,7 @@ FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to twelve passes over the tra
     time_budget=60.0,
     steps_per_epoch=0,
     warmup_epochs=0.25,
-    zero_init_residual=True,  # as the chosen run; unaugmented batches of 32 stall so on this machine (README)
+    zero_init_residual=True,  # as the chosen run had (it learned from its first epoch; the quick one stalled: README)
     no_augment=False,
     batch_size=64,  # and the default augmentation: chosen on validation over batch 32 with half of it (README)
     lr=1.5e-3,

@@ -10,7 +10,7 @@ throughput"). Two exact rewrites, each installed only where it wins on this mach
   scattered back one output position at a time.
 - flipped input gradient: for stride 1 the input gradient *is* a forward convolution of the output
   gradient with the kernel flipped in space and its channels swapped (padded by k-1 first for VALID).
-  On some CPUs (AVX2 only, TensorFlow 2.20) TensorFlow's own took half a second on the 1x1 map.
+  On some CPUs (one with AVX2 only, of an earlier round) TensorFlow's own took half a second on the 1x1 map.
 
 `install_if_faster()` times TensorFlow's gradients and ours on the slowest shape when training starts
 and says what it chose. Every other convolution keeps TensorFlow's gradient. Training only: the exported
@@ -25,7 +25,7 @@ import keras
 import tensorflow as tf
 from tensorflow.python.framework import ops
 
-SMALL_MAP = 4  # output positions; beyond 2x2 TensorFlow's kernels win again (BENCHMARKS.md)
+SMALL_MAP = 4  # output positions: the 2x2 and 1x1 maps; from 4x4 up TensorFlow's kernels are as fast (op by op)
 _original = None
 _use = {"small_maps": False, "flipped_input": False}
 
@@ -64,7 +64,7 @@ def matmul_gradients(x: tf.Tensor, kernel: tf.Tensor, grad: tf.Tensor, padding: 
                 for j in range(wo)
             ]
         )
-    return dx[:, top : top + h - (kh - 1), left : left + w - (kw - 1), :] if padding == "SAME" else dx, dw
+    return (dx[:, top : top + ho, left : left + wo, :] if padding == "SAME" else dx), dw
 
 
 def handled(op) -> str | None:
