@@ -75,8 +75,7 @@ class Config:
     zero_init_residual: bool = field(
         default=False,
         metadata={
-            "help": "start every residual block as the identity (its last conv zeroed); from scratch only. At "
-            "32x32 the network then starts blind to all but the blank top-left corner (README)"
+            "help": "residual blocks start as the identity (last conv zeroed; from scratch; blind at 32x32: README)"
         },
     )
     arch: str = field(
