@@ -169,11 +169,11 @@ QUICK_RECIPE = dict(  # a first look: 10 minutes of training on 2 CPU cores, wha
     batch_size=32,  # more updates per image: in minutes, the number of updates matters more than their size
     lr=1e-3,
     warmup_epochs=0.4,
-    dropout=0.0,  # under one epoch there is nothing to overfit yet,
+    dropout=0.0,  # in under two passes there is nothing to overfit yet,
     no_augment=True,  # so no dropout and no augmentation
     restart_epochs=(0,),
 )
-FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to twelve passes over the training digits, augmented
+FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to sixteen passes over the training digits, augmented
     QUICK_RECIPE,
     time_budget=60.0,
     steps_per_epoch=0,
