@@ -101,8 +101,8 @@ def main(argv=None):
     plain = make_dataset(x, y, 128, 0, Augment(0, 0, 0, 0)).repeat()
     cached = plain.take(1).cache().repeat()
     rate = images_per_s(cached, chosen, False, precision, args.steps, 128)
-    picked = [name for name, kw in GRADIENTS.items() if kw == chosen]
-    name = f"what training picks here ({picked[0]}), one cached batch (model only)"
+    gradients = next(name for name, kw in GRADIENTS.items() if kw == chosen)
+    name = f"what training picks here ({gradients}), one cached batch (model only)"
     rows.append([name, precision, "128", "no", f"{rate:.0f}"])
     aug = make_dataset(x, y, 128, 0, Augment()).repeat()
     rows.append(["input pipeline alone, with augmentation", "-", "128", "-", f"{pipeline_only(aug, 100):.0f}"])
