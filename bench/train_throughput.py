@@ -109,7 +109,7 @@ def main(argv=None):
     body = (
         f"`python -m bench.train_throughput --steps {args.steps}` on {machine()}, TensorFlow {tf.__version__}, "
         f"Keras {keras.__version__}; ResNet50V2 at 32x32, training images/s with augmentation after 2 warm-up "
-        "steps (short runs: expect +-10% between runs).\n\n"
+        "steps (short runs: compare the rows of one run, not one run with another).\n\n"
         + table(["conv gradients", "precision", "batch", "XLA", "images/s"], rows)
     )
     publish("Training throughput", body, write=not args.no_write)

@@ -8,6 +8,9 @@ import dataclasses
 import json
 from dataclasses import dataclass, field
 
+# The networks train.config's --arch offers (the first ships), by the name the card gives them.
+NETWORKS = {"resnet50v2": "ResNet50V2", "tiny": "the tiny stand-in CNN"}
+
 # The recipe fields (train.config.Config) the card shows; tests/test_card.py checks each still exists.
 RECIPE_SHOWN = (
     "arch",

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from demo.card import NETWORKS
 from demo.classifier import Classifier
-
-NETWORKS = {"resnet50v2": "ResNet50V2", "tiny": "the tiny stand-in CNN"}  # train.config's --arch choices
 
 
 def model_card(classifier: Classifier, metrics: dict | None) -> str:
@@ -41,7 +40,7 @@ def model_card(classifier: Classifier, metrics: dict | None) -> str:
             if recipe.get("weights") == "imagenet"
             else "scratch"
         )
-        network = NETWORKS.get(arch := recipe.get("arch", "resnet50v2"), arch)
+        network = NETWORKS.get(arch := recipe.get("arch", next(iter(NETWORKS))), arch)
         lines.append(
             f"**Training**{' (the last cycle)' if averaged else ''}: {network} from {start}, "
             f"{recipe.get('optimizer')} lr {recipe.get('lr')} ({recipe.get('schedule')}"

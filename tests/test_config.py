@@ -11,7 +11,8 @@ from train.config import RECIPES, Config, from_args, parser
 def test_a_recipe_sets_its_values_flags_included_and_explicit_flags_win():
     quick = from_args(["--recipe", "quick"])
     assert quick.time_budget == 10 and quick.no_augment and quick.restart_epochs == (0,)
-    assert not quick.zero_init_residual and from_args(["--recipe", "quick", "--zero-init-residual"]).zero_init_residual
+    assert quick.zero_init_residual and quick.batch_size == 32
+    assert not from_args(["--recipe", "quick", "--no-zero-init-residual"]).zero_init_residual
     fast = from_args(["--recipe", "fast", "--lr", "5e-4"])
     assert fast.time_budget == 60 and fast.zero_init_residual and not fast.no_augment and fast.lr == 5e-4
     ours = from_args([])

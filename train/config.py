@@ -4,8 +4,10 @@ import argparse
 import dataclasses
 from dataclasses import dataclass, field
 
-SHIPPED_ARCH, TINY_ARCH = "resnet50v2", "tiny"
-ARCHS = (SHIPPED_ARCH, TINY_ARCH)  # train.model builds each; the first ships
+from demo.card import NETWORKS
+
+ARCHS = tuple(NETWORKS)  # train.model builds each; the first ships
+SHIPPED_ARCH, TINY_ARCH = ARCHS
 
 
 @dataclass
@@ -75,7 +77,7 @@ class Config:
     zero_init_residual: bool = field(
         default=False,
         metadata={
-            "help": "residual blocks start as the identity (last conv zeroed; from scratch; blind at 32x32: README)"
+            "help": "residual blocks but the 3 stride-2 ones start as the identity (last conv zeroed; from scratch)"
         },
     )
     arch: str = field(
@@ -171,6 +173,7 @@ QUICK_RECIPE = dict(  # a first look: 10 minutes of training on 2 CPU cores, wha
     warmup_epochs=0.4,
     dropout=0.0,  # in under two passes there is nothing to overfit yet,
     no_augment=True,  # so no dropout and no augmentation
+    zero_init_residual=True,  # all but the stride-2 blocks; chosen on validation over no zeroing (README)
     restart_epochs=(0,),
 )
 FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to sixteen passes over the training digits, augmented
@@ -178,7 +181,6 @@ FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to sixteen passes over the tr
     time_budget=60.0,
     steps_per_epoch=0,
     warmup_epochs=0.25,
-    zero_init_residual=True,  # as the chosen run had (it learned from its first epoch; the quick one stalled: README)
     no_augment=False,
     batch_size=64,  # and the default augmentation: chosen on validation over batch 32 with half of it (README)
     lr=1.5e-3,
@@ -207,8 +209,10 @@ def parser():
     for f in dataclasses.fields(Config):
         flag = "--" + f.name.replace("_", "-")
         kw = dict(help=f.metadata.get("help", "") + shown_default(f))
-        if f.type is bool or f.type == "bool":
-            p.add_argument(flag, action="store_true", default=argparse.SUPPRESS, **kw)  # a recipe may set it
+        if f.type is bool or f.type == "bool":  # a recipe may set it; --no-FLAG undoes a recipe's True
+            undo = not f.name.startswith("no_") and any(r.get(f.name) for r in RECIPES.values())
+            action = argparse.BooleanOptionalAction if undo else "store_true"
+            p.add_argument(flag, action=action, default=argparse.SUPPRESS, **kw)
         elif isinstance(f.default, tuple):  # one value or several: --restart-epochs 14 12
             p.add_argument(flag, type=type(f.default[0]), nargs="+", default=argparse.SUPPRESS, **kw)
         else:
