@@ -63,23 +63,25 @@ def build_tiny(dropout: float = 0.5) -> keras.Model:
     return keras.Model(inputs, outputs, name="mnist_tiny")
 
 
-def zero_residual_branches(model: keras.Model) -> int:
-    """Zero the last convolution of every residual block whose shortcut is the identity, so a fresh
+def zero_residual_branches(model: keras.Model, spare_strided: bool = True) -> int:
+    """Zero the last convolution of every residual block but the three stride-2 ones, so a fresh
     network starts as (nearly) the identity through its shortcuts and learns what each block adds
     (Goyal et al. 2017, torchvision's zero_init_residual): the first hundreds of steps then train a
     shallow network that deepens as it learns. Only for a network trained from scratch. Returns how
     many blocks were zeroed.
 
-    The three stride-2 blocks keep their branches: their shortcut (a 1x1 max pool) keeps only the
-    top-left position of each 2x2, so with those zeroed too the network would read only the input's
-    top-left 6x6 pixels, blank on MNIST, and answer every digit alike (README, "Time to accuracy")."""
+    The stride-2 blocks keep their branches: their shortcut (a 1x1 max pool) keeps only the top-left
+    position of each 2x2, so with those zeroed too (spare_strided=False, torchvision's way) the network
+    reads only the input's top-left 6x6 pixels, blank on MNIST, and answers every digit alike (README,
+    "Time to accuracy")."""
     if "resnet50v2" not in [layer.name for layer in model.layers]:
         return 0  # the tiny stand-in has no residual blocks
     backbone = model.get_layer("resnet50v2")
     zeroed = 0
     for layer in backbone.layers:
         if layer.name.endswith("_3_conv"):  # convN_blockM_3_conv: the 1x1 that ends the block's branch
-            if tuple(backbone.get_layer(layer.name[: -len("3_conv")] + "2_conv").strides) != (1, 1):
+            strided = tuple(backbone.get_layer(layer.name[: -len("3_conv")] + "2_conv").strides) != (1, 1)
+            if strided and spare_strided:
                 continue  # the block's 3x3 strides: its branch is how the digit gets past the shortcut
             for w in layer.weights:
                 w.assign(keras.ops.zeros_like(w))
