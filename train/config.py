@@ -176,7 +176,7 @@ QUICK_RECIPE = dict(  # a first look: 10 minutes of training on 2 CPU cores, wha
     zero_init_residual=True,  # all but the stride-2 blocks; chosen on validation over no zeroing (README)
     restart_epochs=(0,),
 )
-FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to sixteen passes over the training digits, augmented
+FAST_RECIPE = dict(  # an hour on 2 CPU cores: ten to twenty passes over the training digits, augmented
     QUICK_RECIPE,
     time_budget=60.0,
     steps_per_epoch=0,
