@@ -15,7 +15,7 @@ def test_a_recipe_sets_its_values_flags_included_and_explicit_flags_win():
     assert not from_args(["--recipe", "quick", "--no-zero-init-residual"]).zero_init_residual
     fast = from_args(["--recipe", "fast", "--lr", "5e-4"])
     assert fast.time_budget == 60 and fast.zero_init_residual and not fast.no_augment and fast.lr == 5e-4
-    assert fast.batch_size == 256 and fast.warmup_epochs == 0.5
+    assert fast.batch_size == 128 and fast.warmup_epochs == 0.25
     ours = from_args([])
     assert ours == Config() and ours.time_budget == 0 and not ours.zero_init_residual
 

@@ -16,10 +16,10 @@ from train.policy import budget_lr
 
 
 class BudgetSchedule(keras.callbacks.Callback):
-    """Sets the learning rate before every step from `budget_lr`, and ends training after the step
-    that spends the budget less the measured time of a validation and checkpoint, which still follow
-    inside it. `spent_s`: training time of the epochs a resumed run already finished. `peak` None: only
-    the end (--schedule plateau)."""
+    """Sets the learning rate before every step from `budget_lr`, and ends training after the last step
+    whose successor would overrun the budget less the measured time of a validation and checkpoint,
+    which still follow inside it. `spent_s`: training time of the epochs a resumed run already finished.
+    `peak` None: only the end (--schedule plateau)."""
 
     def __init__(self, peak: float | None, warmup_steps: int, budget_min: float, spent_s: float = 0.0):
         super().__init__()
@@ -27,6 +27,8 @@ class BudgetSchedule(keras.callbacks.Callback):
         self.t0 = 0.0  # the clock starts with training (on_train_begin), less a resumed run's spent time
         self.tail = 0.0  # validation and checkpoint after an epoch's last step, as last measured
         self.last_step_end: float | None = None
+        self.step_start = 0.0
+        self.step_s = 0.0  # the last step's duration: the next one is expected to take as long
 
     def on_train_begin(self, logs=None):
         self.t0 = time.time() - self.spent_s
@@ -39,13 +41,15 @@ class BudgetSchedule(keras.callbacks.Callback):
         return max(self.budget_s - self.tail, 1e-3)
 
     def spent(self) -> bool:
-        return self.elapsed() >= self.steps_budget()
+        """True once another step would end past the budget less the tail."""
+        return self.elapsed() + self.step_s >= self.steps_budget()
 
     def on_epoch_begin(self, epoch, logs=None):
         if self.last_step_end is not None:  # the longest seen: the schedule may only move forward
             self.tail = max(self.tail, time.time() - self.last_step_end)
 
     def on_train_batch_begin(self, batch, logs=None):
+        self.step_start = time.time()
         if self.peak is None:
             return
         step = int(self.model.optimizer.iterations.numpy())
@@ -56,5 +60,6 @@ class BudgetSchedule(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.last_step_end = time.time()
+        self.step_s = self.last_step_end - self.step_start
         if self.spent():
             self.model.stop_training = True

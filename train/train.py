@@ -22,22 +22,30 @@ from train.layout import BEST, CONFIG, LAST, METRICS, STATE
 from train.model import build_model, load_weights, save_weights, zero_residual_branches
 from train.policy import RunState, StopReason
 
+PIPELINE_THREADS = 2  # parallel augmentation calls and batches prefetched: ahead of any step here
+
 
 class TrainError(Exception):
     """A run that cannot go on or has nothing to show; one sentence for people (the CLI prints it)."""
 
 
 def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
-    """x: contract-shaped float32. Augmentation is a batched map, parallel and prefetched."""
+    """x: contract-shaped float32. Augmentation is a batched map, parallel and prefetched.
+
+    Parallelism and prefetch are fixed rather than autotuned: the pipeline is never the bottleneck, and
+    the autotuner's thread sleeps up to a minute between tunings, which an iterator dropped at an epoch's
+    end waited for, idle, before the next epoch could start (README, "Training speed on a CPU")."""
     ds = tf.data.Dataset.from_tensor_slices((x, tf.one_hot(y, NUM_CLASSES)))
     if augment is not None:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=augment is not None and len(x) >= batch_size)
     if augment is not None and augment.enabled():
-        ds = ds.map(lambda a, b: (augment_batch(a, augment), b), num_parallel_calls=tf.data.AUTOTUNE)
+        ds = ds.map(lambda a, b: (augment_batch(a, augment), b), num_parallel_calls=PIPELINE_THREADS)
     if steps:
         ds = ds.take(steps)
-    return ds.prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return ds.prefetch(PIPELINE_THREADS).with_options(options)
 
 
 def make_optimizer(cfg, steps_per_epoch):
