@@ -55,5 +55,5 @@ def test_the_training_pipeline_serves_whole_shuffled_augmented_batches_without_a
     val = make_dataset(digits, labels, 24, seed=5)
     assert [len(x) for x, _ in val] == [24, 24, 16]  # validation: every digit, in order
     np.testing.assert_array_equal(np.concatenate([x for x, _ in val]), digits)
-    for ds in (train, val):  # its sleeping thread once held every epoch's end for up to a minute (README)
+    for ds in (train, val):  # its sleeping thread once held an epoch's end for up to a minute (README)
         assert ds.options().autotune.enabled is False

@@ -34,7 +34,7 @@ def make_dataset(x, y, batch_size, seed, augment=None, steps=0):
 
     Parallelism and prefetch are fixed rather than autotuned: the pipeline is never the bottleneck, and
     the autotuner's thread sleeps up to a minute between tunings, which an iterator dropped at an epoch's
-    end waited for, idle, before the next epoch could start (README, "Training speed on a CPU")."""
+    end waited for, idle, before the next epoch could start (README, "Epochs that stood still")."""
     ds = tf.data.Dataset.from_tensor_slices((x, tf.one_hot(y, NUM_CLASSES)))
     if augment is not None:
         ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
