@@ -14,7 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageFilter
 
+from demo.decode import BadImage
+
 MAX_DIGITS = 8
+MAX_PIECES = 32 * MAX_DIGITS  # separate bits of ink a number can be made of: a dotted stroke is a few per digit
+TOO_SCATTERED = (
+    "That drawing is hundreds of separate specks, not a number: clear the canvas and write the digits "
+    "with joined strokes."
+)
 INK = 0.15  # fraction of the strongest ink that counts as a stroke (as in demo.preprocess)
 OVERLAP = 0.5  # pieces whose x-ranges overlap by this much of the narrower one are one digit
 STACKED = 0.2  # ... or by this much when one is wholly above the other (a slanted stroke lifted midway)
@@ -106,34 +113,37 @@ def group_pieces(boxes: np.ndarray, height: float) -> list[list[int]]:
     """Component indices grouped into digits, left to right: overlapping x-ranges join (a little overlap
     is enough when one piece is wholly above the other: digits are written side by side, never
     stacked); marks (short bars, dots) join the digit they overlap or sit nearest to; stray specks are
-    dropped."""
+    dropped. One pass over the pieces by their left edge, each group's extent kept as it grows."""
     tall = (boxes[:, 3] - boxes[:, 1]) >= FLAT * height
-    big = [i for i in range(len(boxes)) if tall[i]]
-    groups = [[i] for i in sorted(big, key=lambda i: boxes[i, 0])]
-    span = lambda g: (min(boxes[i, 0] for i in g), max(boxes[i, 2] for i in g))  # noqa: E731
-    rows = lambda g: (min(boxes[i, 1] for i in g), max(boxes[i, 3] for i in g))  # noqa: E731
-    merged = True
-    while merged:
-        merged = False
-        for a in range(len(groups) - 1):
-            (a0, a1), (b0, b1) = span(groups[a]), span(groups[a + 1])
-            (ay0, ay1), (by0, by1) = rows(groups[a]), rows(groups[a + 1])
-            share = OVERLAP if min(ay1, by1) > max(ay0, by0) else STACKED  # side by side, or one above the other
-            if min(a1, b1) - max(a0, b0) >= share * min(a1 - a0, b1 - b0):
-                groups[a : a + 2] = [groups[a] + groups[a + 1]]
-                merged = True
-                break
+    groups: list[list[int]] = []
+    extents: list[list[int]] = []  # x0, y0, x1, y1 of each group
+
+    def joins(a: list[int], b: list[int]) -> bool:
+        share = OVERLAP if min(a[3], b[3]) > max(a[1], b[1]) else STACKED  # side by side, or one above the other
+        return min(a[2], b[2]) - max(a[0], b[0]) >= share * min(a[2] - a[0], b[2] - b[0])
+
+    for i in sorted(np.flatnonzero(tall).tolist(), key=lambda i: boxes[i, 0]):
+        group, extent = [i], [int(v) for v in boxes[i]]
+        while groups and joins(extents[-1], extent):  # a grown group may now reach the one before it
+            before, other = groups.pop(), extents.pop()
+            before.extend(group)  # the shorter list is copied, so a long chain stays linear
+            group = before
+            extent = [min(other[k], extent[k]) for k in (0, 1)] + [max(other[k], extent[k]) for k in (2, 3)]
+        groups.append(group)
+        extents.append(extent)
     sizes = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
-    for i in (i for i in range(len(boxes)) if not tall[i]):
+    spans = np.array([[e[0], e[2]] for e in extents], np.int64).reshape(-1, 2)
+    for i in np.flatnonzero(~tall).tolist():
         if not groups:
             groups.append([i])
+            spans = np.array([[boxes[i, 0], boxes[i, 2]]], np.int64)
             continue
-        x0, x1 = boxes[i, 0], boxes[i, 2]
-        overlaps = [min(x1, span(g)[1]) - max(x0, span(g)[0]) for g in groups]
+        overlaps = np.minimum(boxes[i, 2], spans[:, 1]) - np.maximum(boxes[i, 0], spans[:, 0])
         nearest = int(np.argmax(overlaps))
         if overlaps[nearest] > 0 or sizes[i] >= SPECK * height or -overlaps[nearest] <= MARK * height:
             groups[nearest].append(i)
-    return sorted(groups, key=lambda g: span(g)[0])
+            spans[nearest] = min(spans[nearest, 0], boxes[i, 0]), max(spans[nearest, 1], boxes[i, 2])
+    return sorted(groups, key=lambda g: int(boxes[g, 0].min()))
 
 
 def grow(mask: np.ndarray, px: int) -> np.ndarray:
@@ -248,6 +258,8 @@ def segment(ink: np.ndarray, read: Read) -> list[Piece]:
     labels, count = label_runs(ink > INK)
     if count == 0:
         return []
+    if count > MAX_PIECES:  # before anything that grows faster than the ink does
+        raise BadImage(TOO_SCATTERED)
     boxes = boxes_of(labels, count)
     height = reference_height(boxes)
     pad = max(1, round(0.02 * height))

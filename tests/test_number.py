@@ -2,6 +2,7 @@
 the command line; one digit alone is never split."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from bench.canvas_robustness import cropped, pen_strokes
 from bench.drawing import place_digit, sketch_value, stroke_digit
 from bench.numbers import write_number
 from demo.handlers import Reader
-from demo.number import MAX_DIGITS, label_runs
+from demo.number import MAX_DIGITS, MAX_PIECES, group_pieces, label_runs
 from demo.preprocess import BadImage, EmptyDrawing, stroke_width
 from demo.ui import CANVAS_H, CANVAS_W
 from tests.conftest import run_module
@@ -179,3 +180,44 @@ def test_the_round_pen_keeps_a_filled_loop_filled():
             assert ink.sum() >= want * original.sum()
         else:
             assert 12 <= stroke_width(np.pad(ink, 1).astype(np.float32)) <= 20
+
+
+def dots(count, seed=0):
+    """An 800x300 canvas of `count` isolated 1-px dots: tiny as a PNG, thousands of ink pieces."""
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    ys, xs = np.mgrid[0:CANVAS_H:2, 0:CANVAS_W:2]
+    idx = np.random.default_rng(seed).choice(ys.size, count, replace=False)
+    ink[ys.ravel()[idx], xs.ravel()[idx]] = 1.0
+    return ink
+
+
+def test_a_canvas_of_dots_gets_a_sentence_as_fast_as_a_number(classifier, sample):
+    """Grouping used to grow with the square of the pieces: 4,000 dots took 11 s, 60,000 most of an hour.
+    Now anything past MAX_PIECES is refused before grouping, and the time is a normal reading's."""
+    w = numbers(sample, "wide", count=1, seed=7)[0]
+    start = time.perf_counter()
+    classifier.read_number(w.value)
+    baseline = time.perf_counter() - start
+    for count in (MAX_PIECES + 1, 4000, 60000):
+        start = time.perf_counter()
+        with pytest.raises(BadImage, match="separate specks"):
+            classifier.read_number(sketch_value(dots(count)))
+        assert time.perf_counter() - start < 5 * baseline + 0.2, count
+
+
+def test_grouping_is_one_pass():
+    """Pieces in a row, each overlapping the next, make one digit; apart, one digit each. Ten times the
+    pieces take about ten times as long (the old loop restarted its scan after every merge: a hundred)."""
+
+    def timed(n):
+        boxes = np.stack([np.arange(n), np.zeros(n), np.arange(n) + 2, np.full(n, 100)], axis=1)
+        start = time.perf_counter()
+        groups = group_pieces(boxes, 100.0)
+        assert sorted(map(len, groups)) == [n]
+        return time.perf_counter() - start
+
+    small, large = min(timed(2000) for _ in range(3)), timed(20000)
+    assert large < 30 * small + 0.05, (small, large)
+    n = 500
+    apart = np.stack([np.arange(n) * 3, np.zeros(n), np.arange(n) * 3 + 2, np.full(n, 100)], axis=1)
+    assert len(group_pieces(apart, 100.0)) == n
