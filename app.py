@@ -7,11 +7,14 @@ import argparse
 import os
 import sys
 
+from starlette.middleware import Middleware
+
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.correct import Corrector
 from demo.correction_store import DEFAULT_STORE, Store
 from demo.memory import tune_malloc
-from demo.server import os_error_handler, port_in_use, raise_fd_limit
+from demo.pad import MAX_PAYLOAD
+from demo.server import BodyLimit, os_error_handler, port_in_use, raise_fd_limit
 from demo.ui import CSS, KEEP_UPLOADS, build_app
 
 CONCURRENCY = 2  # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
@@ -64,6 +67,11 @@ def main(argv=None):
         help="SQLite file that keeps the corrections people give (the page says what is kept)",
     )
     p.add_argument("--no-corrections", action="store_true", help="take no corrections; nothing is written")
+    p.add_argument(
+        "--behind-proxy",
+        action="store_true",
+        help="count limits per the address nginx on this machine forwards (X-Real-IP from loopback only)",
+    )
     args = p.parse_args(argv)
     if port_in_use(args.host, args.port):
         sys.exit(
@@ -80,7 +88,12 @@ def main(argv=None):
     if corrector.problem:
         print(f"warning: {corrector.problem} The app serves without keeping corrections until that is fixed.")
     app = build_app(
-        classifier, top_k=args.top_k, concurrency=args.concurrency, keep_uploads=args.keep_uploads, corrector=corrector
+        classifier,
+        top_k=args.top_k,
+        concurrency=args.concurrency,
+        keep_uploads=args.keep_uploads,
+        corrector=corrector,
+        behind_proxy=args.behind_proxy,
     )
     app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     app.launch(
@@ -90,7 +103,11 @@ def main(argv=None):
         max_file_size=MAX_FILE_SIZE,
         css=CSS,
         state_session_capacity=SESSIONS,
-        app_kwargs={"exception_handlers": {OSError: os_error_handler}},
+        app_kwargs={
+            "exception_handlers": {OSError: os_error_handler},
+            # the pad's calls: the payload plus JSON's few fields, refused before it is read
+            "middleware": [Middleware(BodyLimit, limit=MAX_PAYLOAD + 4096, paths=("/component_server",))],
+        },
     )
 
 

@@ -17,10 +17,10 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from bench.drawing import read_text
 from bench.report import machine, publish, table
+from demo.canvas import BRUSH, CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import INPUT_SHAPE, to_model_input
 from demo.preprocess import prepare
-from demo.ui import BRUSH, CANVAS_H, CANVAS_W
 from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
 from train.data import load, split
 

@@ -22,11 +22,11 @@ from PIL import Image, ImageDraw
 
 from bench.drawing import read_text, sketch_value
 from bench.report import machine, publish, table
+from demo.canvas import CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
 from demo.correct import Corrector
 from demo.correction_store import Store
-from demo.ui import CANVAS_H, CANVAS_W
 from train.data import load, split
 
 ROOT = Path(__file__).resolve().parent.parent

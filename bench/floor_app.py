@@ -1,5 +1,7 @@
-"""Gradio's own cost, with no model: `python -m bench.floor_app --port P`.
+"""Gradio's own cost, with no model: `python -m bench.floor_app --port P [--pad]`.
 
+`--pad`: the app's own pad (demo/pad_view.py) whose server functions do no work, the pad path's floor.
+Without it:
 The same Sketchpad (the app's canvas) -> Label endpoint as the app, answered by a handler that does
 no work: the API returns a constant, the page a count of its calls, so a browser sees each answer
 arrive. Whatever a request to it costs is Gradio and its client, not our preprocessing or model.
@@ -11,7 +13,8 @@ import itertools
 
 import gradio as gr
 
-from demo.ui import CANVAS_H, CANVAS_W
+from demo.canvas import CANVAS_H, CANVAS_W
+from demo.pad_view import pad_component
 
 CALLS = itertools.count(1)
 
@@ -25,10 +28,32 @@ def counted(value):
     return {str(next(CALLS)): 1.0}
 
 
+class NoWork:
+    """The pad's server functions, answering at once with a constant."""
+
+    def functions(self):
+        async def read(payload):
+            return {"seq": payload.get("seq", 0), "number": "1", "top": [["1", 1.0]], "seen": "", "note": ""}
+
+        async def why(payload):
+            return {"html": ""}
+
+        async def correct(payload):
+            return {"message": ""}
+
+        return [read, why, correct]
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--port", type=int, required=True)
+    p.add_argument("--pad", action="store_true", help="the app's pad with no work behind it")
     args = p.parse_args(argv)
+    if args.pad:
+        with gr.Blocks() as app:
+            pad_component(NoWork(), "")
+        app.launch(server_name="127.0.0.1", server_port=args.port)
+        return
     with gr.Blocks() as app:
         canvas = gr.Sketchpad(canvas_size=(CANVAS_W, CANVAS_H), type="numpy", elem_id="sketchpad")
         label = gr.Label(elem_id="answer")

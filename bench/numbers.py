@@ -19,10 +19,10 @@ from PIL import Image
 from bench.canvas_robustness import cropped, pen_strokes
 from bench.drawing import read_text, sketch_value
 from bench.report import machine, publish, table
+from demo.canvas import CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
 from demo.preprocess import center_digit
-from demo.ui import CANVAS_H, CANVAS_W
 from train.data import load
 
 GAPS = {"wide": (0.35, 0.7), "normal": (0.12, 0.35), "tight": (0.03, 0.12), "one pair touching": None}

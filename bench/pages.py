@@ -1,10 +1,10 @@
-"""Driving the app's page in Chromium as a person does: strokes with a mouse or a finger, the Label read
-back. Shared by the browser tests and `bench.browser`."""
+"""Driving the app's page in Chromium as a person does: strokes on the pad with a mouse or a finger, the
+answer read back. Shared by the browser tests and `bench.browser`."""
 
 import math
 import os
 
-from demo.ui import CANVAS_H, CANVAS_W
+from demo.canvas import CANVAS_W
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -31,26 +31,34 @@ DIGITS = {
     "0": [[(200 + 90 * math.sin(t / 12 * 2 * math.pi), 200 - 130 * math.cos(t / 12 * 2 * math.pi)) for t in range(13)]],
     "4": [[(230, 70), (100, 230), (300, 230)], [(240, 150), (240, 330)]],
 }
-LABEL = '[data-testid="label-output-value"]'
+ANSWER = "#pad .pad-answer"
+CANVAS = "#pad canvas"
 
 
 def open_page(browser, url, **context):
     page = browser.new_context(**context).new_page()
     page.goto(url)
-    page.locator("#sketchpad canvas").first.wait_for(state="visible", timeout=60_000)
+    page.wait_for_selector('#pad[data-ready="true"], #pad [data-ready="true"]', state="attached", timeout=60_000)
+    page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
     return page
 
 
+def units(page) -> tuple[int, int]:
+    """The pad's size in canvas units: CANVAS_W x CANVAS_H on a desktop, narrower on a phone."""
+    w, h = page.locator(CANVAS).get_attribute("data-units").split("x")
+    return int(w), int(h)
+
+
 def canvas_to_page(page):
-    """Canvas units -> page pixels: the editor centres the canvas in its element at the zoom it shows."""
-    box = page.locator("#sketchpad canvas").first.bounding_box()
-    zoom = float(page.locator("#sketchpad .zoom-number").first.inner_text().strip().rstrip("%")) / 100
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    return lambda x, y: (cx + (x - CANVAS_W / 2) * zoom, cy + (y - CANVAS_H / 2) * zoom)
+    """Canvas units -> page pixels. Strokes are given for a CANVAS_W x CANVAS_H canvas and centred on the
+    pad, which is as wide as the screen allows (a phone's is narrower)."""
+    box = page.locator(CANVAS).bounding_box()
+    w, h = units(page)
+    scale = box["height"] / h
+    return lambda x, y: (box["x"] + (x - (CANVAS_W - w) / 2) * scale, box["y"] + y * scale)
 
 
-STEP = 40  # canvas units between pointer events: a quick hand at 60 events a second, and each event in
-# headless Chromium waits for a software-rendered WebGL frame, so fewer events keep the tests quick
+STEP = 12  # canvas units between pointer events: a quick hand at 60 events a second
 
 
 def path(at, stroke):
@@ -84,14 +92,17 @@ def touch(page, strokes):
 
 
 def clear(page):
-    page.locator('#sketchpad button[aria-label="Clear canvas"]').click()
-    page.wait_for_timeout(300)
+    """One tap on Clear: the empty state shows at once."""
+    page.locator("#pad .pad-clear").click()
+    page.wait_for_function(f"() => document.querySelector('{ANSWER}').dataset.state === 'empty'", timeout=5_000)
 
 
-def wait_for_label(page, text):
+def wait_for_answer(page, text, timeout=30_000):
+    """The pad's answer (the number read) once it shows `text`."""
     page.wait_for_function(
-        f"(d) => {{ const el = document.querySelector('{LABEL}'); return el && el.innerText.trim() === d; }}",
+        f"(d) => {{ const el = document.querySelector('{ANSWER} .pad-number');"
+        " return el && el.innerText.trim() === d; }",
         arg=text,
-        timeout=30_000,
+        timeout=timeout,
     )
-    return page.locator(LABEL).first
+    return page.locator(f"{ANSWER} .pad-number")

@@ -23,6 +23,7 @@ MAX_PIXELS = 4096 * 4096  # decoded pixels per picture; a 12-16 Mpx phone photo 
 HUGE_JPEG_SIDE = 8 * 4096  # baseline JPEGs up to this side decode at 1/8 scale to <= 4096 px
 MAX_FILE_BYTES = 16 * 2**20  # the CLI's bound; the app refuses uploads earlier (app.MAX_FILE_SIZE)
 FORMATS = ("PNG", "JPEG", "WEBP", "GIF", "BMP", "TIFF")
+CANVAS_FORMATS = ("PNG", "WEBP", "JPEG")  # what a browser's canvas exports
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS  # PIL's own bomb check, for anything opened elsewhere
 warnings.filterwarnings("ignore", category=Image.DecompressionBombWarning)  # we refuse those ourselves
 HIGH_DEPTH = ("I", "I;16", "I;16L", "I;16B", "I;16N", "F")
@@ -131,6 +132,20 @@ def as_array(image) -> np.ndarray | None:
         step = -(-max(a.shape[:2]) // MAX_SIDE)
         a = a[::step, ::step]
     return a
+
+
+def check_declared_size(blob: bytes, width: int, height: int, name: str = "A canvas image") -> None:
+    """Read the header only: anything but a picture of at most width x height px is refused before a
+    single pixel is decoded."""
+    try:
+        with Image.open(io.BytesIO(blob), formats=CANVAS_FORMATS) as im:  # lazy: the header only
+            w, h = im.size
+    except Image.DecompressionBombError:
+        raise BadImage(f"{name} declares far more pixels than a canvas has.") from None
+    except Exception:
+        raise BadImage(f"{name} is not a PNG, WebP or JPEG picture.") from None
+    if w > width or h > height:
+        raise BadImage(f"{name} is {w}x{h} px; the canvas is at most {width}x{height} px.")
 
 
 def inside(path: str | os.PathLike, folder: str | os.PathLike) -> Path | None:

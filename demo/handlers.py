@@ -10,6 +10,8 @@ import base64
 import hashlib
 import io
 import logging
+import re
+from html import escape
 
 import numpy as np
 from PIL import Image
@@ -62,6 +64,11 @@ def number_verdict(number: Number, labels: list[str]) -> str:
     if doubts:
         text += " - not sure of " + "; ".join(doubts) + " Try writing those larger and clearer."
     return text
+
+
+def html(markdown: str) -> str:
+    """The verdicts' one piece of Markdown (**bold**) as HTML, everything else escaped."""
+    return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", escape(markdown, quote=False))
 
 
 def verdict(pred: Prediction, labels: list[str]) -> str:
@@ -122,6 +129,21 @@ class Reader:
             return *self.drawing_answer(number.digits[0].prediction), keep
         labels = self.classifier.labels
         return number.text, seen_digits(number, labels), number_verdict(number, labels), keep
+
+    def pad_answer(self, value) -> dict:
+        """The pad's answer as JSON: {"number", "top" (one digit's [[label, p], ...], else None), "seen",
+        "note"}, HTML in the last two (the note only says what the model is not sure of), or {"message"}."""
+        number, msg = self.attempt(self.classifier.read_number, value)
+        if number is None:
+            return {"message": msg}
+        labels = self.classifier.labels
+        if len(number.digits) == 1:
+            pred = number.digits[0].prediction
+            top = [[labels[d], round(p, 4)] for d, p in pred.top[: self.top_k]]
+            note = html(verdict(pred, labels)) if pred.confidence < UNSURE else ""
+            return {"number": labels[pred.digit], "top": top, "seen": seen_image(pred.seen, 112), "note": note}
+        doubts = number_verdict(number, labels).split(" - ", 1)[1:]
+        return {"number": number.text, "top": None, "seen": seen_digits(number, labels), "note": html("".join(doubts))}
 
     def drawing_answer(self, pred: Prediction) -> Answer:
         labels = self.classifier.labels

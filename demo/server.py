@@ -53,3 +53,42 @@ async def os_error_handler(request: Request, exc: OSError) -> JSONResponse:
         },
         status_code=500,
     )
+
+
+class BodyLimit:
+    """ASGI middleware: a POST to one of `paths` carries at most `limit` bytes, checked from its
+    Content-Length before the body is read and counted as it arrives when none is given. The pad's
+    server functions read a JSON body that no upload limit covers."""
+
+    def __init__(self, app, limit: int, paths: tuple[str, ...]):
+        self.app, self.limit, self.paths = app, limit, paths
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or not scope["path"].rstrip("/").endswith(self.paths):
+            return await self.app(scope, receive, send)
+        declared = dict(scope.get("headers") or []).get(b"content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+            return await self._refuse(send)
+        seen = 0
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise TooLarge()
+            return message
+
+        try:
+            return await self.app(scope, counted, send)
+        except TooLarge:
+            return await self._refuse(send)
+
+    async def _refuse(self, send):
+        body = f'{{"detail": "A drawing is at most {self.limit // 1024} KB; clear the pad and draw again."}}'
+        await send({"type": "http.response.start", "status": 413, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body.encode()})
+
+
+class TooLarge(Exception):
+    pass

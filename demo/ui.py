@@ -1,4 +1,4 @@
-"""The Gradio app: a Draw tab, a Training curves tab and a model card, over one shared Classifier."""
+"""The Gradio app: a Draw tab (our pad), an Upload tab, training curves and a model card, over one Classifier."""
 
 import json
 from pathlib import Path
@@ -6,15 +6,18 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from demo.canvas import CANVAS_H
 from demo.card_markdown import model_card
-from demo.components import SafeSketchpad
+from demo.components import ApiSketchpad
 from demo.correct import Corrector
+from demo.guard import Gate, client_address
 from demo.handlers import Reader, correct_photo
+from demo.number import MAX_DIGITS
+from demo.pad import BUSY, WAIT, PadServer
+from demo.pad_view import pad_component
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
-CANVAS_W, CANVAS_H = 800, 300  # px: room for a number of 8 digits, still natural for one
-BRUSH = 12  # px: MNIST's pen for a digit half the canvas tall; preprocessing evens out the rest
 SEEN = "What the model sees (28x28)"
 TITLE = "Handwritten digit recognition: ResNet50V2 on MNIST"
 
@@ -39,35 +42,9 @@ def curves(history):
     return pd.DataFrame(rows)
 
 
-# Two things the page does for the Sketchpad, both at a tap on Clear.
-# 1. Gradio's Sketchpad opens with no tool selected ("select the draw tool to start"), and clearing the
-#    canvas deselects it again: pick the brush for the person, at start and after every clear.
-# 2. The editor uploads the drawing after each stroke and then sends a change; on a slow phone or a busy
-#    server that change can come after a tap on Clear, with the old drawing, and the old answer shows over
-#    an empty canvas. The page notes whether any ink went down since the last Clear, and until some does, a
-#    change (or Read, Why? or a correction) is given the empty canvas it shows (NOT_AFTER_CLEAR).
-PAGE_SCRIPT = """() => {
-  const clear = '#sketchpad button[aria-label="Clear canvas"]';
-  const ink = '#sketchpad canvas, #sketchpad button[aria-label="Undo"], #sketchpad button[aria-label="Redo"]';
-  const pick = (tries) => {
-    const brush = document.querySelector('#sketchpad button[aria-label="Brush"]');
-    if (brush) { brush.click(); } else if (tries > 0) { setTimeout(() => pick(tries - 1), 100); }
-  };
-  pick(100);
-  window.digitInkSinceClear = false;
-  document.addEventListener('pointerdown', (e) => {
-    if (e.target.closest(ink)) { window.digitInkSinceClear = true; }
-  }, true);
-  document.addEventListener('click', (e) => {
-    if (e.target.closest(clear)) { window.digitInkSinceClear = false; setTimeout(() => pick(20), 150); }
-  }, true);
-}"""
-NOT_AFTER_CLEAR = "(value, ...rest) => [window.digitInkSinceClear === false ? null : value, ...rest]"
-# On a phone the canvas, a quarter of its size at the screen's width, gets a box its own height, so the
-# answer under it stays on screen while the person writes.
+# On a phone the Upload tab's answer is set a little smaller, so it stays on screen under the photo.
 CSS = """@media (max-width: 640px) {
-  #sketchpad { height: calc(37.5vw + 90px) !important; }
-  #answer [data-testid="label-output-value"] { font-size: 1.4rem !important; line-height: 1.3; }
+  #photo-answer [data-testid="label-output-value"] { font-size: 1.4rem !important; line-height: 1.3; }
 }"""
 KEEP_UPLOADS = 300  # s; uploads and outputs older than this leave the disk, swept every KEEP_UPLOADS / 5
 PHOTO_WORKERS = 1  # photos decoded at once; see build_app
@@ -84,51 +61,29 @@ def result_row(top_k: int, prefix: str = "") -> list:
     return [label, seen, note]
 
 
-def who(request: gr.Request) -> str:
-    """The rate limit's key: the browser session, else the client's address."""
-    return getattr(request, "session_hash", None) or getattr(getattr(request, "client", None), "host", "")
-
-
 def digit_buttons(elem_id: str) -> list[gr.Button]:
     with gr.Row(elem_id=elem_id, equal_height=True):
         gr.Markdown("**Wrong? It was:**")
         return [gr.Button(str(d), size="sm", min_width=40, scale=0) for d in range(10)]
 
 
-def correction_row(corrector: Corrector, sketch: gr.components.Component) -> None:
-    """The "Wrong? It was: 0 ... 9" row (one tap for one digit), a box for a whole number, and what is kept."""
-    digits = digit_buttons("correct")
-    with gr.Row(equal_height=True):
-        typed = gr.Textbox(
-            placeholder="or type the whole number, e.g. 2026", show_label=False, max_length=8, scale=3, elem_id="typed"
-        )
-        keep = gr.Button("Keep", size="sm", scale=1)
-    said = gr.Markdown(elem_id="said")
-    gr.Markdown(f"<small>{corrector.notice()}</small>", elem_id="kept")
-
-    def tapped(digit):
-        def fn(value, request: gr.Request):
-            return corrector.correct(value, digit, who(request))[1]
-
-        return fn
-
-    def typed_in(value, answer, request: gr.Request):
-        return corrector.correct(value, answer, who(request))[1]
+def api_correction(corrector: Corrector, sketch: gr.components.Component, behind_proxy: bool) -> None:
+    """/correct for API clients: a Sketchpad value and the digits it was, counted per client address."""
 
     def api(value, answer, request: gr.Request):
-        return corrector.as_json(value, answer, who(request))
+        return corrector.as_json(value, answer, client_address(request, behind_proxy))
 
-    group = dict(concurrency_id="correct", concurrency_limit=1, api_visibility="private")
-    for d, button in enumerate(digits):
-        button.click(tapped(d), sketch, said, js=NOT_AFTER_CLEAR, **group)
-    for trigger in (keep.click, typed.submit):
-        trigger(typed_in, [sketch, typed], said, js=NOT_AFTER_CLEAR, **group)
     gr.Button(visible=False).click(
-        api, [sketch, typed], gr.JSON(visible=False), api_name="correct", concurrency_id="correct", concurrency_limit=1
+        api,
+        [sketch, gr.Textbox(visible=False)],
+        gr.JSON(visible=False),
+        api_name="correct",
+        concurrency_id="correct",
+        concurrency_limit=1,
     )
 
 
-def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) -> None:
+def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict, behind_proxy: bool) -> None:
     """The Upload tab's "Wrong? It was:": a photo is one digit, read again as the Upload tab reads it."""
     digits = digit_buttons("correct-photo")
     said = gr.Markdown(elem_id="said-photo")
@@ -137,7 +92,7 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) ->
 
     def tapped(digit):
         def fn(value, request: gr.Request):
-            return correct_photo(corrector, value, digit, who(request))
+            return correct_photo(corrector, value, digit, client_address(request, behind_proxy))
 
         return fn
 
@@ -145,49 +100,33 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) ->
         button.click(tapped(d), photo, said, api_visibility="private", **events)
 
 
-def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
+def build_app(
+    classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None, behind_proxy: bool = False
+):
     reader = Reader(classifier, top_k)
     corrector = corrector or Corrector(classifier, None)
-    read, read_photo = reader.drawing, reader.photo
+    gate = Gate(concurrency)  # readings at once: the pad's and the API's drawings together
+    pad = PadServer(reader, corrector, gate, behind_proxy)
+    read_photo = reader.photo
 
-    def predict(value):
-        """Label value only: what API clients of /predict get."""
-        return read(value)[0]
-
-    def predict_image(value):
-        return read_photo(value)[0]
+    def gated(fn, busy):
+        return lambda value: gate.run(lambda: fn(value), WAIT, lambda: busy)
 
     history = sidecar(classifier, classifier.card and classifier.card.history)
     metrics = sidecar(classifier, classifier.card and classifier.card.metrics)
     sweep = (max(1, keep_uploads // 5), keep_uploads)
-    # Two concurrency groups, page and API alike: drawings are cheap and get `concurrency` workers;
-    # photos can be 16 Mpx and get PHOTO_WORKERS of their own, so they never hold up a drawing.
+    # Two concurrency groups for queued events: the API's drawings get `concurrency` workers (and share the
+    # Gate with the pad, which skips the queue); photos can be 16 Mpx and get PHOTO_WORKERS of their own,
+    # so they never hold up a drawing.
     draw = dict(concurrency_id="draw", concurrency_limit=concurrency)
     photos = dict(concurrency_id="photo", concurrency_limit=PHOTO_WORKERS, preprocess=False)
     with gr.Blocks(title=TITLE, delete_cache=sweep) as app:
         gr.Markdown(
-            f"# {TITLE}\nWrite a digit or a whole number; the model reads it as you write. "
-            f"Clear with the bin icon, undo with the arrow."
+            f"# {TITLE}\nWrite a digit or a whole number (up to {MAX_DIGITS} digits, left to right) with a mouse, "
+            "a pen or a finger: the answer shows as soon as you lift the pen."
         )
         with gr.Tab("Draw"):
-            # The canvas spans the page and the answer sits right under it: on a phone both fit one screen.
-            sketch = SafeSketchpad(
-                label="Write a digit or a number (up to 8 digits, left to right)",
-                elem_id="sketchpad",
-                type="numpy",
-                image_mode="RGBA",
-                canvas_size=(CANVAS_W, CANVAS_H),
-                fixed_canvas=True,
-                layers=False,
-                height=CANVAS_H + 110,
-                brush=gr.Brush(default_size=BRUSH, colors=["#000000"], color_mode="fixed"),
-            )
-            draw_out = result_row(top_k)
-            with gr.Row():
-                button = gr.Button("Read", variant="primary")
-                why_button = gr.Button("Why did it read that?")
-            why = gr.HTML(elem_id="why")
-            correction_row(corrector, sketch)
+            pad_component(pad, corrector.notice())
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -204,7 +143,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
                     photo_out = result_row(top_k, "photo-")
                     photo_why_button = gr.Button("Why did it read that?")
                     photo_why = gr.HTML()
-            photo_correction_row(corrector, photo, photos)
+            photo_correction_row(corrector, photo, photos, behind_proxy)
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -218,30 +157,19 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
         with gr.Tab("Model card"):
             gr.Markdown(model_card(classifier, metrics))
 
-        app.load(None, js=PAGE_SCRIPT)
-        # The page: one read per stroke or upload fills the Label, the preview and the note together.
         live = dict(trigger_mode="always_last", show_progress="hidden", api_visibility="private")
-        explained = gr.State("")  # the ink the explanation on the page was made for (handlers.ink_key)
-
-        def read_keeping_why(value, key):
-            *answer, keep = reader.number_keeping(value, key)
-            return *answer, gr.skip() if keep else "", key if keep else ""
-
-        sketch.change(
-            read_keeping_why, [sketch, explained], [*draw_out, why, explained], js=NOT_AFTER_CLEAR, **live, **draw
-        )
-        button.click(reader.number, sketch, draw_out, js=NOT_AFTER_CLEAR, api_visibility="private", **draw)
         photo.change(read_photo, photo, photo_out, **live, **photos)
         upload_button.click(read_photo, photo, photo_out, api_visibility="private", **photos)
-        # "Why?" runs only when asked: masked copies of each digit, so it stays off the live path.
-        why_button.click(
-            reader.why_keyed, sketch, [why, explained], js=NOT_AFTER_CLEAR, api_visibility="private", **draw
-        )
         photo_why_button.click(reader.why_photo, photo, photo_why, api_visibility="private", **photos)
-        # The API: the Label alone, on buttons the page never shows, so the page's events need not return it twice.
-        gr.Button(visible=False).click(predict, sketch, draw_out[0], api_name="predict", **draw)
-        gr.Button(visible=False).click(predict_image, photo, photo_out[0], api_name="predict_image", **photos)
+        # The API, on components the page never shows: a Sketchpad value (files) for drawings, a file for photos.
+        sketch = ApiSketchpad(visible=False, type="numpy", image_mode="RGBA", layers=False)
+        label = gr.Label(visible=False)
         gr.Button(visible=False).click(
-            reader.number_json, sketch, gr.JSON(visible=False), api_name="read_number", **draw
+            gated(lambda v: reader.drawing(v)[0], BUSY), sketch, label, api_name="predict", **draw
         )
+        gr.Button(visible=False).click(lambda v: read_photo(v)[0], photo, label, api_name="predict_image", **photos)
+        gr.Button(visible=False).click(
+            gated(reader.number_json, {"message": BUSY}), sketch, gr.JSON(visible=False), api_name="read_number", **draw
+        )
+        api_correction(corrector, sketch, behind_proxy)
     return app

@@ -12,11 +12,11 @@ from PIL import Image
 
 from bench.drawing import place_digit, sketch_value
 from bench.numbers import write_number
+from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import ASK, OFF, SLOW_DOWN, Corrector
 from demo.correction_store import RateLimit, Store
 from demo.fileio import file_sha256
 from demo.handlers import Reader
-from demo.ui import CANVAS_H, CANVAS_W
 from tests.conftest import ROOT, SHIPPED, run_module
 
 

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from bench.drawing import place_digit, sketch_value
+from demo.canvas import CANVAS_H, CANVAS_W
 from demo.card_markdown import model_card
 from demo.classifier import Classifier
 from demo.correct import Corrector
 from demo.correction_store import RateLimit, Store
-from demo.ui import CANVAS_H, CANVAS_W
 from tests.conftest import FIXTURE, SHIPPED, run_module
 
 pytestmark = pytest.mark.train

@@ -1,0 +1,164 @@
+// The Draw tab's pad (gr.HTML's js_on_load: `element`, `props` and `server` are given).
+// Strokes are kept as points in canvas units (props.canvas_h tall, as wide as the box's aspect allows, up to
+// props.canvas_w), shown sharp at the screen's pixel ratio, and sent at each pen lift as one PNG of the ink
+// (black on transparent, canvas units) to server.read. Every stroke, undo and clear makes a new version of
+// the drawing; an answer is shown only if the drawing is still the version it was asked for.
+const pad = element.querySelector('.pad');
+const canvas = element.querySelector('.pad-canvas');
+const answer = element.querySelector('.pad-answer');
+const numberEl = element.querySelector('.pad-number');
+const bars = element.querySelector('.pad-bars');
+const seen = element.querySelector('.pad-seen');
+const note = element.querySelector('.pad-note');
+const why = element.querySelector('.pad-why');
+const said = element.querySelector('.pad-said');
+const typed = element.querySelector('.pad-typed');
+const H = props.canvas_h, MAX_W = props.canvas_w, MIN_W = props.min_canvas_w, PEN = props.brush;
+let W = MAX_W, strokes = [], current = null, pointer = null, version = 0, asked = 0;
+
+function layout() {
+  const box = canvas.getBoundingClientRect();
+  if (!box.width || !box.height) return;
+  const w = Math.max(MIN_W, Math.min(MAX_W, Math.round(H * box.width / box.height)));
+  if (w !== W) { W = w; strokes = []; empty(); }  // a phone turned sideways: a new page of paper
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(box.width * dpr);
+  canvas.height = Math.round(box.height * dpr);
+  canvas.dataset.units = `${W}x${H}`;
+  redraw();
+}
+
+function paint(ctx, list, colour) {
+  ctx.lineCap = 'round'; ctx.lineJoin = 'round'; ctx.lineWidth = PEN;
+  ctx.strokeStyle = colour; ctx.fillStyle = colour;
+  for (const s of list) {
+    if (s.length === 1) { ctx.beginPath(); ctx.arc(s[0][0], s[0][1], PEN / 2, 0, 2 * Math.PI); ctx.fill(); continue; }
+    ctx.beginPath(); ctx.moveTo(s[0][0], s[0][1]);
+    for (const p of s.slice(1)) ctx.lineTo(p[0], p[1]);
+    ctx.stroke();
+  }
+}
+
+function screen() {
+  const ctx = canvas.getContext('2d');
+  ctx.setTransform(canvas.width / W, 0, 0, canvas.height / H, 0, 0);
+  return ctx;
+}
+
+function redraw() {
+  const ctx = screen();
+  ctx.clearRect(0, 0, W, H);
+  paint(ctx, strokes, getComputedStyle(canvas).color);
+  pad.classList.toggle('pad-inked', strokes.length > 0);
+}
+
+function png() {
+  const off = document.createElement('canvas');
+  off.width = W; off.height = H;
+  paint(off.getContext('2d'), strokes, '#000');
+  return off.toDataURL('image/png');
+}
+
+function at(e) {
+  const box = canvas.getBoundingClientRect();
+  return [(e.clientX - box.left) * W / box.width, (e.clientY - box.top) * H / box.height];
+}
+
+canvas.addEventListener('pointerdown', (e) => {
+  if (pointer !== null || (e.pointerType === 'mouse' && e.button !== 0)) return;
+  e.preventDefault();
+  pointer = e.pointerId;
+  canvas.setPointerCapture(e.pointerId);
+  current = [at(e)];
+  strokes.push(current);
+  version += 1;  // an answer on its way is for a drawing that is no longer on the pad
+  why.innerHTML = ''; said.textContent = '';
+  redraw();
+});
+
+canvas.addEventListener('pointermove', (e) => {
+  if (e.pointerId !== pointer) return;
+  const events = e.getCoalescedEvents ? e.getCoalescedEvents() : [];
+  const from = current.length - 1;
+  for (const c of events.length ? events : [e]) current.push(at(c));
+  paint(screen(), [current.slice(from)], getComputedStyle(canvas).color);
+});
+
+function lift(e) {
+  if (e.pointerId !== pointer) return;
+  pointer = null; current = null;
+  read();
+}
+canvas.addEventListener('pointerup', lift);
+canvas.addEventListener('pointercancel', lift);
+
+function empty() {
+  version += 1;
+  answer.dataset.state = 'empty'; answer.dataset.version = String(version);
+  numberEl.textContent = ''; bars.innerHTML = ''; seen.innerHTML = '';
+  note.textContent = 'Write a digit or a number on the pad: the answer shows as soon as you lift the pen.';
+  why.innerHTML = ''; said.textContent = '';
+}
+
+async function ask(name, extra) {
+  const drawn = version;
+  asked += 1;
+  const payload = Object.assign({png: png(), seq: asked}, extra || {});
+  let r = null;
+  try { r = await server[name](payload); } catch (err) { r = null; }
+  return [drawn === version, r || {message: 'The drawing did not reach the app; check the connection and draw again.'}];
+}
+
+function show(r) {
+  answer.dataset.state = r.message ? 'message' : 'read';
+  answer.dataset.version = String(version);
+  numberEl.textContent = r.number || '';
+  bars.innerHTML = '';
+  for (const [label, p] of r.top || []) {
+    const row = document.createElement('div');
+    row.className = 'pad-bar';
+    row.innerHTML = '<span class="pad-bar-label"></span><span class="pad-track"><span></span></span><span class="pad-p"></span>';
+    row.children[0].textContent = label;
+    row.children[1].firstChild.style.width = `${(100 * p).toFixed(1)}%`;
+    row.children[2].textContent = `${(100 * p).toFixed(1)}%`;
+    bars.appendChild(row);
+  }
+  seen.innerHTML = r.seen || '';
+  if (r.message) note.textContent = r.message; else note.innerHTML = r.note || '';
+  element.dispatchEvent(new CustomEvent('pad-answer', {detail: {version, number: r.number || null}}));
+}
+
+async function read() {
+  if (!strokes.length) { empty(); return; }
+  answer.dataset.state = 'reading';
+  const [current, r] = await ask('read');
+  if (current) show(r);
+}
+
+element.querySelector('.pad-clear').addEventListener('click', () => { strokes = []; redraw(); empty(); });
+function undo() { strokes.pop(); version += 1; why.innerHTML = ''; said.textContent = ''; redraw(); read(); }
+element.querySelector('.pad-undo').addEventListener('click', undo);
+element.querySelector('.pad-explain').addEventListener('click', async () => {
+  if (!strokes.length) { why.innerHTML = '<p>Draw a digit first, then ask why.</p>'; return; }
+  why.innerHTML = '<p>Looking at each stroke...</p>';
+  const [current, r] = await ask('why');
+  if (current) why.innerHTML = r.html || `<p>${r.message}</p>`;
+});
+
+async function correct(value) {
+  if (!strokes.length) { said.textContent = 'Draw the digits first, then say what they were.'; return; }
+  said.textContent = 'Keeping it...';
+  const [current, r] = await ask('correct', {answer: value});
+  if (current) said.textContent = r.message;
+}
+element.querySelectorAll('.pad-digit').forEach((b) => b.addEventListener('click', () => correct(b.textContent)));
+element.querySelector('.pad-keep').addEventListener('click', () => correct(typed.value));
+typed.addEventListener('keydown', (e) => { if (e.key === 'Enter') correct(typed.value); });
+element.addEventListener('keydown', (e) => {
+  if ((e.ctrlKey || e.metaKey) && e.key === 'z' && e.target !== typed) { e.preventDefault(); undo(); }
+});
+
+new ResizeObserver(layout).observe(canvas);
+layout();
+empty();
+element.dataset.ready = 'true';
