@@ -8,43 +8,85 @@ Loopback only, every loop bounded in count and time.
 
 from __future__ import annotations
 
+import base64
 import contextlib
-import io
 import os
 import socket
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 import numpy as np
 from PIL import Image
 
-from bench.client import FILE, call, sketch_files, upload
-from bench.drawing import FIXTURE
+from bench.client import FILE, call, pad_call, sketch_files, upload
+from bench.drawing import FIXTURE, as_upload, sketch_value
 from bench.hostile_files import biggest_png, heaviest_jpeg, jpeg_declaring, png
 from bench.serve import rss_mb
-from bench.target import answer_label, digit_value, normal_drawing, send_blob
+from bench.target import answer_label, digit_value, normal_drawing, pad_ink
+from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import SLOW_DOWN
 from demo.correction_store import RateLimit
+from demo.number import TOO_SCATTERED
+from demo.pad import PREFIX, png_payload
+from demo.pad import SLOW_DOWN as PAD_SLOW_DOWN
 
 
-def blob_index(target):
-    status = send_blob(target, png(), index="300000000")
-    return f"HTTP {status}", status == 400
+def pad_oversized(target):
+    """A 10 MB payload to the pad's server function: refused from its declared length, nothing read."""
+    huge = {"png": PREFIX + "A" * (10 * 2**20), "seq": 1}
+    out = pad_call(target.http, target.url, "read", huge)
+    return f"HTTP {out.get('status', 200)}", out.get("status") == 413
 
 
-def blob_flood(target):
-    """20 blobs of 10 MB, then 1,000 valid ones of 0.6 MB, each a new drawing and session: refused or bounded."""
-    big = [send_blob(target, os.urandom(10 * 2**20)) for _ in range(20)]
-    noise = Image.fromarray(np.random.default_rng(0).integers(0, 256, (400, 400, 4), dtype=np.uint8))
-    buf = io.BytesIO()
-    noise.save(buf, format="PNG")
-    small = [send_blob(target, buf.getvalue()) for _ in range(1000)]
-    return (
-        f"10 MB: HTTP {sorted(set(big))}; 1,000 x {len(buf.getvalue()) / 2**20:.1f} MB: HTTP {sorted(set(small))}",
-        all(s in (400, 413) for s in big) and set(small) == {200},
-    )
+def pad_malformed(target):
+    """What a script can send instead of the pad's PNG: each gets a sentence, nothing else."""
+    wide = np.zeros((CANVAS_H, CANVAS_W + 1, 4), np.uint8)
+    sends = [
+        None,
+        "a string",
+        [1, 2, 3],
+        {"png": 7},
+        {"png": "data:text/html;base64,PHA+"},
+        {"png": PREFIX + "!!!not base64!!!"},
+        {"png": PREFIX + base64.b64encode(b"not a png").decode()},
+        {"png": PREFIX + base64.b64encode(png((12000, 12000), "1")).decode()},
+        png_payload(wide),
+        {"png": PREFIX + base64.b64encode(png((CANVAS_W, CANVAS_H))[:200]).decode()},
+    ]
+    said = [pad_call(target.http, target.url, "read", payload).get("message", "") for payload in sends]
+    return " / ".join(sorted(set(said))), all(said) and len(said) == len(sends)
+
+
+def pad_flood(target, n: int = 300, sessions: bool = False):
+    """n readings from one address as fast as it can send them (each a new session when `sessions`):
+    the address's token bucket answers most with a sentence at once."""
+    payload = png_payload(pad_ink(3))
+    said: dict[str, int] = {}
+    for k in range(n):
+        out = pad_call(target.http, target.url, "read", payload, f"s{k}" if sessions else "flood")
+        key = out.get("number") or out.get("message") or str(out)
+        said[key] = said.get(key, 0) + 1
+    read = said.get("3", 0)
+    return ", ".join(f"{v} x {k[:40]}" for k, v in said.items()), read < n // 2 and set(said) <= {"3", PAD_SLOW_DOWN}
+
+
+def dotted_canvases(target, n: int = 4, dots: int = 12000):
+    """n drawings of `dots` isolated dots at once, to /read_number and to the pad: each gets a sentence."""
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    ys, xs = np.mgrid[0:CANVAS_H:2, 0:CANVAS_W:2]
+    pick = np.random.default_rng(0).choice(ys.size, dots, replace=False)
+    ink[ys.ravel()[pick], xs.ravel()[pick]] = 1.0
+    value = as_upload(sketch_value(ink), target.tmp, "dots")
+    rgba = sketch_value(ink)["layers"][0]
+    files = sketch_files(target.http, target.url, value)
+    with ThreadPoolExecutor(n) as pool:
+        api = list(pool.map(lambda _: call(target.http, target.url, "read_number", [files]), range(n)))
+        pad = list(pool.map(lambda _: pad_call(target.http, target.url, "read", png_payload(rgba)), range(n)))
+    said = {str(out[0].get("message")) for kind, out in api if kind == "complete"} | {p.get("message") for p in pad}
+    return " / ".join(sorted(map(str, said))), said == {TOO_SCATTERED}
 
 
 def thousand_layers(target):
@@ -172,8 +214,8 @@ def heavy_in_flight(target, n: int = 10):
 
 
 def correction_flood(target, n: int = 400, seconds: float = 60):
-    """One client sends the same correction as fast as it can: the store keeps at most the rate
-    limit's total per minute, every other answer is a sentence, and drawing goes on."""
+    """One client sends the same correction as fast as it can, each call a new session: the store keeps
+    at most its address's share per minute, every other answer is a sentence, and drawing goes on."""
     value = sketch_files(target.http, target.url, digit_value(target))
     answers, deadline = [], time.time() + seconds
     while len(answers) < n and time.time() < deadline:
@@ -181,7 +223,7 @@ def correction_flood(target, n: int = 400, seconds: float = 60):
         answers.append(out[0] if kind == "complete" else {"kept": 0, "message": f"{kind}: {out}"})
     kept = sum(a["kept"] for a in answers)
     said = {a["message"] for a in answers if not a["kept"]}
-    ok = len(answers) == n and kept <= RateLimit().total and said == {SLOW_DOWN}
+    ok = len(answers) == n and kept <= RateLimit().per_key and said == {SLOW_DOWN}
     return f"{kept} of {len(answers)} kept; the rest: {' / '.join(sorted(said))}", ok
 
 
@@ -219,8 +261,11 @@ def slow_headers(target, n: int = 1100, hold: float = 10):
 
 
 ATTACKS = {
-    "Sketchpad blob with layer index 300,000,000": blob_index,
-    "Sketchpad blobs: 20 x 10 MB, then 1,000 x 0.6 MB": blob_flood,
+    "pad: a 10 MB payload": pad_oversized,
+    "pad: 10 malformed payloads (not PNG, bad base64, 12000 px, 801 px wide, cut short)": pad_malformed,
+    "pad: 300 readings from one client, as fast as it can": pad_flood,
+    "pad: 300 readings from one address, each a new session": lambda t: pad_flood(t, sessions=True),
+    "/read_number and pad: 4 + 4 drawings of 12,000 dots at once": dotted_canvases,
     "/predict with one PNG as 1,000 layers": thousand_layers,
     "/predict with 3 PNGs declaring 8944x8944": declared_huge_png,
     "/predict_image: progressive JPEG declaring 32000x32000": progressive_jpeg,
@@ -232,7 +277,10 @@ ATTACKS = {
     "400 corrections from one client, as fast as it can": correction_flood,
 }
 REQUESTS = {
-    "Sketchpad blobs: 20 x 10 MB, then 1,000 x 0.6 MB": 1020,
+    "pad: 10 malformed payloads (not PNG, bad base64, 12000 px, 801 px wide, cut short)": 10,
+    "pad: 300 readings from one client, as fast as it can": 300,
+    "pad: 300 readings from one address, each a new session": 300,
+    "/read_number and pad: 4 + 4 drawings of 12,000 dots at once": 8,
     "1,500 queued jobs from one client": 1500,
     "10 heaviest accepted photos in flight (29000 px JPEG)": 10,
     "/predict_image with server paths (/etc/shadow, FIFO, ..)": 14,

@@ -54,3 +54,25 @@ def rest_predict(http: httpx.Client, url: str, value: dict) -> dict:
     if kind != "complete":
         raise RuntimeError(f"{kind}: {out}")
     return out[0]
+
+
+_PAD: dict[str, int] = {}
+
+
+def pad_id(http: httpx.Client, url: str) -> int:
+    """The pad component's id, from the app's config."""
+    if url not in _PAD:
+        config = http.get(url + "config").json()
+        _PAD[url] = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "pad")
+    return _PAD[url]
+
+
+def pad_call(http: httpx.Client, url: str, fn: str, payload, session: str = "bench") -> dict:
+    """One call of the pad's server function `fn` ("read", "why", "correct"), as the page's client makes
+    it; its JSON answer, or {"status": code} when the HTTP request itself is refused."""
+    body = {"data": payload, "component_id": pad_id(http, url), "fn_name": fn, "session_hash": session}
+    try:
+        response = http.post(url + "gradio_api/component_server/", json=body)
+    except httpx.TransportError:  # the server may close the connection on an oversized body
+        return {"status": 413}
+    return response.json() if response.status_code == 200 else {"status": response.status_code}

@@ -1,20 +1,21 @@
-"""The app under attack: how a bench or a test talks to it (its HTTP API, its Sketchpad's blob
-endpoint, a real drawing) and measures it (peak memory and CPU of its process, from /proc)."""
+"""The app under attack: how a bench or a test talks to it (its HTTP API, its pad's server functions,
+a real drawing) and measures it (peak memory and CPU of its process, from /proc)."""
 
 from __future__ import annotations
 
 import os
 import time
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import numpy as np
 
-from bench.client import call, sketch_files
+from bench.client import call, pad_call, sketch_files
 from bench.drawing import FIXTURE, as_upload, place_digit, sketch_value
 from bench.serve import rss_mb
+from demo.canvas import CANVAS_H, CANVAS_W
+from demo.pad import png_payload
 
 
 @dataclass
@@ -71,53 +72,22 @@ def normal_drawing(target: Target, http: httpx.Client | None = None) -> tuple[bo
     return kind == "complete" and out[0].get("label") == "3", time.perf_counter() - t
 
 
-def page_drawing(target: Target) -> str:
-    """A real 3 sent the way the page sends it: canvas blobs to the Sketchpad, then the event with
-    the drawing's id (no upload, nothing written to disk). The label, or what went wrong."""
-    value, drawing = digit_value(target, name="page"), uuid.uuid4().hex
-    for kind, path in (
-        ("background", value["background"]["path"]),
-        ("layer", value["layers"][0]["path"]),
-        ("composite", value["composite"]["path"]),
-    ):
-        status = send_blob(target, Path(path).read_bytes(), kind=kind, drawing=drawing)
-        if status != 200:
-            return f"blob refused: HTTP {status}"
-    return answer_label(
-        *call(
-            target.http, target.url, "predict", [{"id": drawing, "background": None, "layers": [], "composite": None}]
-        )
-    )
+def pad_ink(digit: int = 3) -> np.ndarray:
+    """A real MNIST digit on the pad's canvas, as the pad sends it: black ink on transparent, RGBA."""
+    with np.load(FIXTURE) as f:
+        i = int(np.flatnonzero(f["y_test"] == digit)[0])
+        ink = place_digit(f["x_test"][i], CANVAS_H, 0.6)
+    rgba = np.zeros((CANVAS_H, CANVAS_W, 4), np.uint8)
+    left = (CANVAS_W - CANVAS_H) // 2
+    rgba[:, left : left + CANVAS_H, 3] = (ink * 255).astype(np.uint8)
+    return rgba
+
+
+def pad_drawing(target: Target, session: str = "bench") -> str:
+    """A real 3 sent the way the page sends it: one PNG to the pad's `read`. The number, or what was said."""
+    out = pad_call(target.http, target.url, "read", png_payload(pad_ink(3)), session)
+    return str(out.get("number") or out.get("message") or out)
 
 
 def answer_label(kind, out) -> str:
     return str(out[0]["label"]) if kind == "complete" else f"{kind}: {out}"
-
-
-def _sketchpad(target: Target) -> int:
-    if target.url not in _SKETCHPAD:
-        config = target.http.get(target.url + "config").json()
-        _SKETCHPAD[target.url] = next(
-            c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "sketchpad"
-        )
-    return _SKETCHPAD[target.url]
-
-
-_SKETCHPAD: dict[str, int] = {}
-
-
-def send_blob(target: Target, blob: bytes, index="0", kind="layer", drawing=None) -> int:
-    form = {
-        "session_hash": uuid.uuid4().hex[:10],
-        "component_id": str(_sketchpad(target)),
-        "fn_name": "accept_blobs",
-        "id": drawing or uuid.uuid4().hex,
-        "type": kind,
-        "index": index,
-    }
-    try:
-        return target.http.post(
-            target.url + "gradio_api/component_server", data=form, files={"file": ("blob", blob, "image/png")}
-        ).status_code
-    except httpx.TransportError:  # the server may close the connection on an oversized body
-        return 413
