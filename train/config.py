@@ -61,6 +61,13 @@ class Config:
         default=0.5,
         metadata={"help": "augmentation: pen width change, 0-1 of a 3x3 dilation/erosion (0 = MNIST's pens only)"},
     )
+    styles: float = field(
+        default=0.25,
+        metadata={
+            "help": "writing forms (train.styles: flagged 1s, crossed 7s, ...): styled copies of this fraction "
+            "of each form's digits join the training digits (0 = MNIST's forms only)"
+        },
+    )
     no_augment: bool = field(default=False, metadata={"help": "train without augmentation"})
     val_size: int = field(default=5000, metadata={"help": "training images held out for validation"})
     limit: int = field(default=0, metadata={"help": "use only this many training images (quick runs); 0 = all"})

@@ -21,6 +21,7 @@ from train.from_onnx import check_init, start_from
 from train.layout import BEST, CONFIG, LAST, METRICS, STATE
 from train.model import build_model, load_weights, save_weights, zero_residual_branches
 from train.policy import RunState, StopReason
+from train.styles import FORMS, styled_set, with_styles
 
 PIPELINE_THREADS = 2  # parallel augmentation calls and batches prefetched: ahead of any step here
 
@@ -219,6 +220,8 @@ def run(cfg):
     (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
     if cfg.limit:
         x_tr, y_tr = x_tr[: cfg.limit], y_tr[: cfg.limit]
+    x_tr, y_tr = with_styles(x_tr, y_tr, cfg.styles, cfg.seed)
+    styled_val = {form: styled_set(x_val, y_val, form, cfg.seed) for form in FORMS}
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
 
@@ -265,11 +268,13 @@ def run(cfg):
 
     load_weights(model, out / BEST)
     test = evaluate(model, x_test, y_test)
+    styled = {f: evaluate(model, to_model_input(sx), sy)["accuracy"] for f, (sx, sy) in styled_val.items() if len(sy)}
     metrics = dict(
         test_accuracy=test["accuracy"],
         test=test,
         best_epoch=state.best_epoch,
         val_accuracy=round(state.best_val_accuracy, 5),
+        styled_val_accuracy=styled,
         best_weights=state.best_weights,
         epochs_run=state.epoch,
         stop_reason=(state.stop or StopReason.FINISHED).value,
