@@ -73,6 +73,11 @@ def main(argv=None):
         help="count limits per the address nginx on this machine forwards (X-Real-IP from loopback only)",
     )
     args = p.parse_args(argv)
+    if args.behind_proxy and args.share:
+        sys.exit(
+            "error: --behind-proxy trusts the address nginx forwards on loopback, and a --share link arrives on "
+            "loopback too, where anyone could claim an address; use one or the other."
+        )
     if port_in_use(args.host, args.port):
         sys.exit(
             f"error: port {args.port} on {args.host} is already in use (is the app running already?); "

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 OFF = "Corrections are turned off on this server."
 ASK = f"Type the digits you wrote, for example 7 or 2026 (at most {MAX_DIGITS})."
 SLOW_DOWN = "That is a lot of corrections in a minute; wait a little and send it again."
+DAILY = 200  # corrections one address may give in a day: a keen person, never a script filling the store
+ENOUGH_TODAY = f"Thank you, that is {DAILY} corrections from you today, as many as one day keeps; come back tomorrow."
 
 
 def parse_answer(answer) -> str | None:
@@ -38,8 +40,9 @@ def strokes(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 class Corrector:
     """The page's and the API's "it was really ...": validated, rate limited, read, stored."""
 
-    def __init__(self, classifier: Classifier, store: Store | None, limit: RateLimit | None = None):
+    def __init__(self, classifier: Classifier, store: Store | None, limit: RateLimit | None = None, daily: int = DAILY):
         self.classifier, self.store, self.limit = classifier, store, limit or RateLimit()
+        self.daily = RateLimit(per_key=daily, total=10**9, window=86400.0)
         self.problem = ""
         if store is not None:
             try:
@@ -61,7 +64,7 @@ class Corrector:
         return f"A correction is kept on this server ({self.store.path.name}): {KEPT}"
 
     def correct(self, value, answer, who: str = "", source: str = "page", as_number: bool = True) -> tuple[int, str]:
-        """(digits kept, sentence). `who` is the session the rate limit counts; `as_number` reads the
+        """(digits kept, sentence). `who` is the client address the rate limits count; `as_number` reads the
         drawing as the Draw tab does, else as one digit as the Upload tab does."""
         if self.store is None:
             return 0, OFF
@@ -70,6 +73,8 @@ class Corrector:
             return 0, ASK
         if source != "cli" and not self.limit.allow(who):
             return 0, SLOW_DOWN
+        if source != "cli" and not self.daily.allow(who):
+            return 0, ENOUGH_TODAY
         try:
             rows = self.rows(value, digits, source, as_number)
             self.store.add(rows)

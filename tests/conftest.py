@@ -79,11 +79,12 @@ def corrections_file(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(corrections_file):
-    """The real app, started as a user starts it, on a free port, with the 1,024-descriptor soft limit
-    of many hosts, keeping corrections in a temporary file: (url, process)."""
+    """The real app, started as a user starts it behind nginx (`--behind-proxy`: a test may say which address
+    a request comes from, as nginx does with X-Real-IP), on a free port, with the 1,024-descriptor soft
+    limit of many hosts, keeping corrections in a temporary file: (url, process)."""
     from bench.serve import running_app
 
-    with running_app("--corrections", corrections_file, nofile=1024) as (url, proc):
+    with running_app("--corrections", corrections_file, "--behind-proxy", nofile=1024) as (url, proc):
         yield url, proc
 
 

@@ -97,8 +97,8 @@ def test_upload_folder_is_swept(tmp_path, sample):
 
 
 def test_many_clients_correct_at_once_and_nothing_is_lost(app_url, corrections_file, sample, tmp_path):
-    """Twelve plain-HTTP clients send corrections at the same time; every one that says "kept" is in
-    the SQLite file, and drawing goes on meanwhile."""
+    """Twelve plain-HTTP clients (each its own address, as nginx forwards it) send corrections at the same
+    time; every one that says "kept" is in the SQLite file, and drawing goes on meanwhile."""
     from concurrent.futures import ThreadPoolExecutor
 
     from bench.client import call, rest_predict, sketch_files
@@ -109,7 +109,7 @@ def test_many_clients_correct_at_once_and_nothing_is_lost(app_url, corrections_f
     value = as_upload(sketch_value(place_digit(sample["x_test"][i], 300, 0.6)), tmp_path, "fix")
 
     def send(k):
-        with httpx.Client(timeout=60) as http:
+        with httpx.Client(timeout=60, headers={"X-Real-IP": f"198.51.100.{k % 12}"}) as http:
             return call(http, app_url, "correct", [sketch_files(http, app_url, value), str(k % 10)])
 
     with ThreadPoolExecutor(12) as pool:

@@ -13,7 +13,7 @@ from PIL import Image
 from bench.drawing import place_digit, sketch_value
 from bench.numbers import write_number
 from demo.canvas import CANVAS_H, CANVAS_W
-from demo.correct import ASK, OFF, SLOW_DOWN, Corrector
+from demo.correct import ASK, ENOUGH_TODAY, OFF, SLOW_DOWN, Corrector
 from demo.correction_store import RateLimit, Store
 from demo.fileio import file_sha256
 from demo.handlers import Reader
@@ -95,6 +95,13 @@ def test_the_page_says_slow_down(classifier, sample, store):
     answers = [corrector.correct(drawn(sample, 0), "5", "same")[1] for _ in range(3)]
     assert answers[2] == SLOW_DOWN and len(store.all()) == 2
     assert corrector.correct(drawn(sample, 0), "5", "another")[0] == 1
+
+
+def test_one_address_has_a_daily_cap(classifier, sample, store):
+    corrector = Corrector(classifier, store, RateLimit(per_key=100, total=1000), daily=3)
+    answers = [corrector.correct(drawn(sample, 0), "5", "203.0.113.66")[1] for _ in range(4)]
+    assert answers[3] == ENOUGH_TODAY and len(store.all()) == 3
+    assert corrector.correct(drawn(sample, 0), "5", "198.51.100.1")[0] == 1
 
 
 def test_a_damaged_file_gives_a_sentence_and_reading_goes_on(classifier, sample, tmp_path):

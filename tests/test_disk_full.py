@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from bench.serve import running_app
-from bench.target import Target, page_drawing
+from bench.target import Target, pad_drawing
 from demo.server import DISK_FULL
 
 pytestmark = pytest.mark.server
@@ -37,10 +37,10 @@ def fill(folder):
 def test_full_disk_gives_a_sentence_and_the_page_still_reads_drawings(small_disk, tmp_path):
     with running_app(env={"GRADIO_TEMP_DIR": str(small_disk)}) as (url, proc), httpx.Client(timeout=60) as http:
         target = Target(url, proc.pid, http, tmp_path)
-        assert page_drawing(target) == "3"
+        assert pad_drawing(target) == "3"
         fill(small_disk)
         response = http.post(url + "gradio_api/upload", files={"files": ("seven.png", b"\x89PNG" + b"\0" * 200_000)})
         assert response.status_code == 507 and DISK_FULL in response.text, response.text[:300]
-        assert page_drawing(target) == "3"
+        assert pad_drawing(target) == "3"
         (small_disk / "filler").unlink()
         assert http.post(url + "gradio_api/upload", files={"files": ("ok.png", b"\x89PNG")}).status_code == 200
