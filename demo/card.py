@@ -57,6 +57,7 @@ class ModelCard:
     parity: str  # ONNX vs Keras on test digits
     fp32_test_accuracy: float | None = None  # int8 models only
     quantization: str | None = None
+    temperature: float | None = None  # divides the logits (export.calibrate); None: the softmax as trained
     extra: dict[str, str] = field(default_factory=dict)  # keys this version does not know
 
     def to_metadata(self) -> dict[str, str]:
@@ -93,10 +94,15 @@ class ModelCard:
 
 
 def _parse(name: str, text: str):
-    if name in ("contract", "best_epoch", "history", "metrics", "exported", "parity", "quantization"):
-        return text or None if name in ("history", "metrics") else text
-    if name in ("labels", "recipe"):
-        return json.loads(text or "null") or ([] if name == "labels" else {})
-    if name in ("test_images", "epochs"):
-        return int(text) if text else None
-    return float(text) if text else None  # accuracies
+    """One metadata string as its field's type, read from the dataclass itself (a new field needs no entry)."""
+    kind = str(next(f.type for f in dataclasses.fields(ModelCard) if f.name == name))
+    if kind.startswith(("list", "dict")):
+        return json.loads(text or "null") or ([] if kind.startswith("list") else {})
+    if not text:
+        return None if "None" in kind else text
+    if kind.startswith("str"):
+        return text
+    try:
+        return int(text) if kind.startswith("int") else float(text)
+    except ValueError:
+        raise CardError(f"the model's card gives {name} as {text[:40]!r}, which is not a number.") from None

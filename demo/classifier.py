@@ -45,6 +45,7 @@ class Classifier:
         except CardError as e:
             raise ModelError(f"Model file {self.path}: {e}") from None
         self.labels = self.card.labels if self.card else LABELS
+        self.temperature = (self.card.temperature if self.card else None) or 1.0
         self.predict_batch(np.zeros((1, *INPUT_SHAPE), np.float32))  # warm-up: first call allocates
         release_freed_memory()
 
@@ -73,10 +74,12 @@ class Classifier:
                 f"({'; '.join(problems)}); {HOW_TO_GET}."
             )
 
-    def predict_batch(self, x: np.ndarray) -> np.ndarray:
-        """Contract input [N, 32, 32, 1] float32 -> probabilities [N, 10]."""
+    def predict_batch(self, x: np.ndarray, calibrated: bool = True) -> np.ndarray:
+        """Contract input [N, 32, 32, 1] float32 -> probabilities [N, 10], through the card's temperature
+        (export.calibrate) unless `calibrated` is False: the softmax as trained."""
         x = np.ascontiguousarray(x, dtype=np.float32)
-        return self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        probs = self.session.run([OUTPUT_NAME], {INPUT_NAME: x})[0]
+        return with_temperature(probs, self.temperature) if calibrated else probs
 
     def predict(self, images, k: int = 3) -> Prediction | list[Prediction]:
         """One image (path, PIL image, array, Sketchpad value) -> Prediction; a list -> list of
@@ -128,6 +131,16 @@ class Classifier:
                 ok.append(False)
         probs = self.predict_batch(to_model_input(np.stack(seen)))
         return [(int(p.argmax()), float(p.max()) if good else 0.0) for p, good in zip(probs, ok)]
+
+
+def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+    """softmax(logits / T) from softmax(logits): log p differs from the logits by a constant per row."""
+    if temperature == 1.0:
+        return probs
+    z = np.log(np.clip(probs, 1e-30, None)) / temperature
+    z -= z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 @dataclass

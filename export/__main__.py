@@ -45,6 +45,9 @@ def main(argv=None):
     p.add_argument("--int8", default=None, help="also write an int8 model here (static QDQ, per-channel)")
     p.add_argument("--calibration", type=int, default=500, help="training digits used to calibrate int8")
     p.add_argument("--calibration-method", default="percentile", choices=["minmax", "percentile", "entropy"])
+    p.add_argument(
+        "--temperature-digits", type=int, default=2500, help="validation digits that fit the confidence's temperature"
+    )
     args = p.parse_args(argv)
     if problem := run_problem(Path(args.run)):  # before TensorFlow loads or MNIST downloads
         sys.exit(f"error: {problem}")
@@ -73,6 +76,15 @@ def main(argv=None):
         print(
             f"wrote {args.int8} ({size:.1f} MB): int8 test accuracy {int8_acc:.4%} vs fp32 {fp32_acc:.4%} "
             f"({(int8_acc - fp32_acc) * 100:+.2f} points)"
+        )
+    from export.calibrate import calibrate, validation_set
+
+    inputs, y = validation_set(Path(args.out), args.data, args.temperature_digits)
+    for model in [args.out] + ([args.int8] if args.int8 else []):
+        r = calibrate(Path(model), inputs, y)
+        print(
+            f"{model}: confidence temperature {r['temperature']:.2f} "
+            f"(validation ECE {r['ece'][0]:.2%} -> {r['ece'][1]:.2%})"
         )
 
 
