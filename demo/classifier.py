@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,9 @@ class Classifier:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         try:
-            self.session = ort.InferenceSession(str(self.path), options, providers=["CPUExecutionProvider"])
+            data = self.path.read_bytes()  # hashed and loaded from one read: the hash is of the model that runs
+            self.sha256 = hashlib.sha256(data).hexdigest()
+            self.session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
         except Exception as e:
             raise ModelError(
                 f"Model file {self.path} is not a readable ONNX model ({str(e).strip()[:200]}); {HOW_TO_GET}."

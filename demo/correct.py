@@ -7,16 +7,13 @@ model saw. `Corrector.correct` never raises: every outcome is (digits kept, a se
 from __future__ import annotations
 
 import logging
-from functools import cached_property
 
 import numpy as np
 
 from demo.classifier import Classifier, Number, Prediction
-from demo.contract import to_model_input
 from demo.correction_store import KEPT, Correction, RateLimit, Store, StoreError
-from demo.fileio import file_sha256
 from demo.number import MAX_DIGITS
-from demo.preprocess import BadImage, EmptyDrawing, center_digit, normalised, sketch_ink
+from demo.preprocess import BadImage, EmptyDrawing, normalised, sketch_ink
 
 log = logging.getLogger(__name__)
 OFF = "Corrections are turned off on this server."
@@ -50,10 +47,6 @@ class Corrector:
             except StoreError as e:
                 self.problem = str(e)
                 log.warning("corrections: %s", e)
-
-    @cached_property
-    def model_sha256(self) -> str:
-        return file_sha256(self.classifier.path)
 
     def notice(self) -> str:
         """What the page says about corrections: where they go and what is kept, or why not."""
@@ -106,8 +99,7 @@ class Corrector:
         else:
             if len(digits) != 1:
                 raise BadImage("A picture on the Upload tab is one digit; type one digit from 0 to 9.")
-            seen = center_digit(ink)
-            pred: Prediction = self.classifier.predict_prepared([(to_model_input(seen), seen)])[0]
+            pred: Prediction = self.classifier.predict(value)  # read as the Upload tab reads it
             read = [(pred, ink)]
         return [
             Correction(
@@ -117,7 +109,7 @@ class Corrector:
                 seen=p.seen,
                 drawing=d,
                 source=source,
-                model_sha256=self.model_sha256,
+                model_sha256=self.classifier.sha256,
             )
             for c, (p, d) in zip(digits, read)
         ]

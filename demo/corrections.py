@@ -68,7 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__.splitlines()[0],
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    p.add_argument("--store", default=str(DEFAULT_STORE), help="the SQLite file")
+    p.add_argument(
+        "--corrections",
+        "--store",
+        dest="store",
+        default=str(DEFAULT_STORE),
+        metavar="PATH",
+        help="the SQLite file (the app's --corrections; --store is its old name)",
+    )
     sub = p.add_subparsers(dest="command", required=True)
     a = sub.add_parser("add", help="add labelled pictures")
     a.add_argument("--label", required=True, help="the digit in every file (or the number, digit by digit)")
@@ -88,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 p.error(f"no such file: {missing[0]}; give paths of pictures (PNG, JPEG, ...).")
             return 0 if add(store, args.model, args.label, args.files) else 1
         if not store.path.is_file():
-            p.error(f"no corrections file at {store.path}; give one with --store, or add some first.")
+            p.error(f"no corrections file at {store.path}; give one with --corrections, or add some first.")
         if args.command == "list":
             show(store)
         else:

@@ -55,6 +55,13 @@ def occlusion(digit: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) ->
     return Explanation(top, runner_up, evidence.astype(np.float32))
 
 
+def inline_png(pixels: np.ndarray) -> str:
+    """uint8 pixels as a data: URL, so a picture on the page is never written to disk."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels).save(buf, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def evidence_image(digit: np.ndarray, ex: Explanation, labels: list[str], side: int = 168) -> str:
     """The digit in grey with its ink coloured: orange towards the answer, blue towards the runner-up;
     an inline PNG with a one-line key."""
@@ -63,10 +70,7 @@ def evidence_image(digit: np.ndarray, ex: Explanation, labels: list[str], side: 
     towards, against = np.clip(e, 0, 1)[..., None], np.clip(-e, 0, 1)[..., None]
     orange, blue = np.array([1.0, 0.55, 0.0]), np.array([0.35, 0.35, 1.0])
     rgb = (0.35 * digit)[..., None] + 0.65 * (towards * orange + against * blue)
-    big = np.kron((np.clip(rgb, 0, 1) * 255).astype(np.uint8), np.ones((6, 6, 1), np.uint8))
-    buf = io.BytesIO()
-    Image.fromarray(big).save(buf, format="PNG")
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    src = inline_png(np.kron((np.clip(rgb, 0, 1) * 255).astype(np.uint8), np.ones((6, 6, 1), np.uint8)))
     return (
         f'<img src="{src}" alt="which strokes made it read {labels[ex.top]}" width="{side}" height="{side}">'
         f'<p><span style="color:#f08c00">orange</span>: strokes that made it read {labels[ex.top]}; '

@@ -6,20 +6,16 @@ HTML, a sentence). Gradio's formats stop here: the classifier below returns `Pre
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
 import logging
 import re
 from html import escape
 
 import numpy as np
-from PIL import Image
 
 from demo.classifier import Classifier, Number, Prediction
 from demo.components import uploaded_path
 from demo.correct import Corrector
-from demo.explain import evidence_image, occlusion
+from demo.explain import evidence_image, inline_png, occlusion
 from demo.memory import release_freed_memory
 from demo.preprocess import BadImage, EmptyDrawing
 
@@ -32,10 +28,7 @@ Answer = tuple[dict | str, str | None, str]  # (Label value, preview HTML, sente
 def seen_image(digit: np.ndarray, side: int = 168) -> str:
     """The 28x28 digit the model reads, enlarged with hard pixels, as an inline PNG: the page's
     answer is never written to disk, so drawing goes on even when the disk is full."""
-    big = np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8))
-    buf = io.BytesIO()
-    Image.fromarray(big).save(buf, format="PNG")
-    src = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    src = inline_png(np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8)))
     return f'<img src="{src}" alt="the 28x28 digit the model reads" width="{side}" height="{side}">'
 
 
@@ -78,14 +71,6 @@ def verdict(pred: Prediction, labels: list[str]) -> str:
     return f"**{labels[d1]}** ({p1:.1%})"
 
 
-def ink_key(number: Number | None) -> str:
-    """What a drawing was read as, down to the pixels the model saw: an explanation made for one key stays
-    on the page while the editor sends the same drawing again (it sends a late change event)."""
-    if number is None:
-        return ""
-    return hashlib.sha256(b"".join(d.prediction.seen.tobytes() for d in number.digits)).hexdigest()
-
-
 def label_value(pred: Prediction, labels: list[str], top_k: int) -> dict[str, float]:
     """Gradio's Label value: {label: confidence}, best first."""
     return {labels[d]: p for d, p in pred.top[:top_k]}
@@ -115,20 +100,14 @@ class Reader:
         return (msg, None, msg) if pred is None else self.drawing_answer(pred)
 
     def number(self, value) -> Answer:
-        """The Draw tab: a number of 1 to 8 digits. One digit keeps its top-k; several show the number."""
-        return self.number_keeping(value, "")[:3]
-
-    def number_keeping(self, value, explained: str) -> tuple[dict | str, str | None, str, bool]:
-        """`number`'s answer, and whether the explanation on the page (made for the key `explained`) is
-        still of this drawing, so it stays."""
+        """A drawing read as a number of 1 to 8 digits: one digit keeps its top-k; several show the number."""
         number, msg = self.attempt(self.classifier.read_number, value)
-        keep = bool(explained) and ink_key(number) == explained
         if number is None:
-            return msg, None, msg, keep
+            return msg, None, msg
         if len(number.digits) == 1:
-            return *self.drawing_answer(number.digits[0].prediction), keep
+            return self.drawing_answer(number.digits[0].prediction)
         labels = self.classifier.labels
-        return number.text, seen_digits(number, labels), number_verdict(number, labels), keep
+        return number.text, seen_digits(number, labels), number_verdict(number, labels)
 
     def pad_answer(self, value) -> dict:
         """The pad's answer as JSON: {"number", "top" (one digit's [[label, p], ...], else None), "seen",
@@ -155,28 +134,30 @@ class Reader:
         return {"message": msg} if number is None else number.as_json()
 
     def why(self, value) -> str:
-        """The Draw tab's "Why?": for each digit read, which strokes pushed it towards its answer and
-        which towards the runner-up (demo.explain), as HTML; a sentence when nothing can be read."""
-        return self.why_keyed(value)[0]
-
-    def why_keyed(self, value) -> tuple[str, str]:
-        """`why`'s HTML and the `ink_key` of the drawing it explains."""
+        """ "Why?" for a drawing: for each digit read, which strokes pushed it towards its answer and which
+        towards the runner-up (demo.explain), as HTML; a sentence when nothing can be read."""
         number, msg = self.attempt(self.classifier.read_number, value)
         if number is None:
-            return f"<p>{msg}</p>", ""
+            return f"<p>{msg}</p>"
         labels, predict = self.classifier.labels, self.classifier.predict_batch
         cells = [
             f'<figure style="display:inline-block;margin:0 8px 0 0">'
             f"{evidence_image(d.prediction.seen, occlusion(d.prediction.seen, predict), labels, 140)}</figure>"
             for d in number.digits
         ]
-        return "<div>" + "".join(cells) + "</div>", ink_key(number)
+        return "<div>" + "".join(cells) + "</div>"
 
     def why_photo(self, value) -> str:
+        """The Upload tab's "Why?": the photo read as one digit, as its answer was."""
         try:
-            return self.why(uploaded_path(value))
+            path = uploaded_path(value)
         except BadImage as e:
             return f"<p>{e}</p>"
+        pred, msg = self.attempt(self.classifier.predict, path)
+        if pred is None:
+            return f"<p>{msg}</p>"
+        ex = occlusion(pred.seen, self.classifier.predict_batch)
+        return f"<div>{evidence_image(pred.seen, ex, self.classifier.labels, 140)}</div>"
 
     def photo(self, value) -> Answer:
         """An upload event's file record. Upload events run with preprocess=False (our decoder gives

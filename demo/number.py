@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image, ImageFilter
 
 from demo.decode import BadImage
+from demo.preprocess import INK_THRESHOLD as INK
 
 MAX_DIGITS = 8
 MAX_PIECES = 32 * MAX_DIGITS  # separate bits of ink a number can be made of: a dotted stroke is a few per digit
@@ -22,7 +23,6 @@ TOO_SCATTERED = (
     "That drawing is hundreds of separate specks, not a number: clear the canvas and write the digits "
     "with joined strokes."
 )
-INK = 0.15  # fraction of the strongest ink that counts as a stroke (as in demo.preprocess)
 OVERLAP = 0.5  # pieces whose x-ranges overlap by this much of the narrower one are one digit
 STACKED = 0.2  # ... or by this much when one is wholly above the other (a slanted stroke lifted midway)
 FLAT = 0.45  # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit

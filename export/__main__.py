@@ -66,12 +66,20 @@ def main(argv=None):
     print(f"wrote {summary['path']} ({summary['size_mb']:.1f} MB), test accuracy {summary['test_accuracy']:.4%}")
     if args.int8:
         from demo.contract import to_model_input
-        from export.quantize import quantize
+        from export.quantize import QuantizeError, calibration_count, quantize
 
-        calib = np.random.default_rng(0).choice(len(x_train), args.calibration, replace=False)
-        int8_acc, fp32_acc = quantize(
-            args.out, args.int8, to_model_input(x_train[calib]), to_model_input(x_test), y_test, args.calibration_method
-        )
+        calib = np.random.default_rng(0).choice(len(x_train), calibration_count(args.calibration), replace=False)
+        try:
+            int8_acc, fp32_acc = quantize(
+                args.out,
+                args.int8,
+                to_model_input(x_train[calib]),
+                to_model_input(x_test),
+                y_test,
+                args.calibration_method,
+            )
+        except QuantizeError as e:
+            sys.exit(f"error: {e}")
         size = os.path.getsize(args.int8) / 2**20
         print(
             f"wrote {args.int8} ({size:.1f} MB): int8 test accuracy {int8_acc:.4%} vs fp32 {fp32_acc:.4%} "

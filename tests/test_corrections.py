@@ -173,15 +173,15 @@ def test_command_line_add_list_export(sample, tmp_path):
     db = tmp_path / "c.sqlite"
     added = run_module("-m", "demo.corrections", "--store", db, "add", "--label", "7", *files, timeout=120)
     assert added.returncode == 0 and "Kept 3 digits" in added.stdout, added.stderr
-    listed = run_module("-m", "demo.corrections", "--store", db, "list", timeout=60)
+    listed = run_module("-m", "demo.corrections", "--corrections", db, "list", timeout=60)
     assert listed.returncode == 0 and "3 corrections" in listed.stdout and "7: 3" in listed.stdout
     out = tmp_path / "c.npz"
-    assert run_module("-m", "demo.corrections", "--store", db, "export", out, timeout=60).returncode == 0
+    assert run_module("-m", "demo.corrections", "--corrections", db, "export", out, timeout=60).returncode == 0
     with np.load(out) as f:
         assert f["x"].shape == (3, 28, 28) and f["x"].dtype == np.uint8 and f["y"].tolist() == [7, 7, 7]
-    wrong = run_module("-m", "demo.corrections", "--store", db, "add", "--label", "seven", *files, timeout=60)
+    wrong = run_module("-m", "demo.corrections", "--corrections", db, "add", "--label", "seven", *files, timeout=60)
     assert wrong.returncode == 2 and "--label 'seven'" in wrong.stderr and "Traceback" not in wrong.stderr
-    none = run_module("-m", "demo.corrections", "--store", tmp_path / "none.sqlite", "list", timeout=60)
+    none = run_module("-m", "demo.corrections", "--corrections", tmp_path / "none.sqlite", "list", timeout=60)
     assert none.returncode == 2 and "no corrections file" in none.stderr
 
 
@@ -192,3 +192,19 @@ def test_finetune_says_what_is_missing_before_loading_tensorflow(tmp_path, class
     Corrector(classifier, store).correct(drawn(sample, 0), "5", "s")
     few = run_module("-m", "train.finetune", "--corrections", store.path, timeout=60)
     assert few.returncode == 1 and "holds 1 corrections" in few.stderr and "at least 10" in few.stderr
+
+
+def test_the_hash_kept_is_of_the_model_that_read_it(sample, tmp_path):
+    """`python -m export --out models/...` may replace the file under a running app: the hash is the
+    loaded model's, taken when it was loaded."""
+    import shutil
+
+    from demo.classifier import Classifier
+
+    model = tmp_path / "m.onnx"
+    shutil.copy(SHIPPED, model)
+    loaded = file_sha256(model)
+    corrector = Corrector(Classifier(model), Store(tmp_path / "c.sqlite"))
+    model.write_bytes(b"another model, exported over it")
+    assert corrector.correct(drawn(sample, 0), "5", "s")[0] == 1
+    assert corrector.store.all()[0].model_sha256 == loaded

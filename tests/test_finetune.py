@@ -79,3 +79,19 @@ def test_replay_evens_out_the_digits_the_corrections_tilt():
     seen = replay + np.bincount(y_corrections, minlength=10) * 4
     assert seen.max() - seen.min() <= 1 and replay.sum() == 6 * 640
     assert replay[0] == replay[7] < replay[1]
+
+
+def test_repeated_taps_on_one_drawing_become_one_row_with_its_latest_label():
+    """Otherwise the same 28x28 input can sit on both sides of the split and flatter the held-out score."""
+    from train.finetune import split_corrections, unique_inputs
+
+    rng = np.random.default_rng(0)
+    digits = rng.integers(0, 256, (30, 28, 28), dtype=np.uint8)
+    x = np.concatenate([digits, digits[:10], digits[:10]])  # ten drawings tapped three times
+    y = np.concatenate([np.arange(30) % 10, (np.arange(10) + 1) % 10, (np.arange(10) + 2) % 10])
+    ux, uy = unique_inputs(x, y)
+    assert len(ux) == 30 and len({d.tobytes() for d in ux}) == 30
+    latest = {d.tobytes(): label for d, label in zip(x, y)}
+    assert all(latest[d.tobytes()] == label for d, label in zip(ux, uy))
+    tr, va = split_corrections(uy, 0.2, 0)
+    assert not {ux[i].tobytes() for i in tr} & {ux[i].tobytes() for i in va}

@@ -76,15 +76,21 @@ def test_a_photo_correction_opens_only_uploads_and_keeps_one_digit(classifier, s
     assert len(store.all()) == 1
 
 
-def test_an_explanation_stays_while_the_drawing_is_the_same(reader, sample):
-    """The editor can send the same drawing again after "Why?" was asked: the explanation stays; new ink
-    or an empty canvas clears it."""
+def test_why_explains_each_digit_of_a_drawing_and_the_photo_as_its_answer_read_it(
+    reader, sample, tmp_path, monkeypatch
+):
+    """The Draw tab explains each digit it read; the Upload tab explains the one digit its answer is."""
     seven = sketch_value(place_digit(sample["x_test"][0], 400, 0.6))
-    html, key = reader.why_keyed(seven)
-    assert html.count("<img") == 1 and len(key) == 64
-    label, _, _, keep = reader.number_keeping(sketch_value(place_digit(sample["x_test"][0], 400, 0.6)), key)
-    assert keep and next(iter(label)) == str(sample["y_test"][0])
-    assert not reader.number_keeping(sketch_value(place_digit(sample["x_test"][1], 400, 0.6)), key)[3]
-    assert not reader.number_keeping(sketch_value(np.zeros((400, 400), np.uint8)), key)[3]
-    assert not reader.number_keeping(seven, "")[3]  # nothing was explained
-    assert reader.why_keyed(sketch_value(np.zeros((400, 400), np.uint8)))[1] == ""
+    digit = str(sample["y_test"][0])
+    assert reader.why(seven).count("<img") == 1 and f"made it read {digit}" in reader.why(seven)
+    assert reader.why(sketch_value(np.zeros((400, 400), np.uint8))).startswith("<p>Draw")
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "uploads"))
+    (tmp_path / "uploads").mkdir()
+    photo = tmp_path / "uploads" / "wide.png"  # two digits side by side: the number path would explain two
+    i, j = int(np.flatnonzero(sample["y_test"] == 4)[0]), int(np.flatnonzero(sample["y_test"] == 7)[0])
+    pair = np.concatenate([sample["x_test"][i], sample["x_test"][j]], axis=1)
+    Image.fromarray(255 - pair).resize((600, 300)).save(photo)
+    answer = next(iter(reader.photo({"path": str(photo)})[0]))
+    html = reader.why_photo({"path": str(photo)})
+    assert html.count("<img") == 1 and f"made it read {answer}" in html
+    assert "not uploaded" in reader.why_photo({"path": "/etc/passwd"})

@@ -41,7 +41,7 @@ def test_pause_after_pauses_only_when_the_next_epoch_would_overrun():
     s = RunState(epoch=3)
     go = dict(patience=0, epochs=10, pause_after_min=10)
     assert stop_reason(s, **go, elapsed_s=400, epoch_s=100) is None
-    assert stop_reason(s, **go, elapsed_s=540, epoch_s=100)[0] is StopReason.TIME_BUDGET
+    assert stop_reason(s, **go, elapsed_s=540, epoch_s=100)[0] is StopReason.PAUSED
     assert stop_reason(RunState(epoch=10), **go, elapsed_s=900, epoch_s=100) is None  # the last epoch: done
 
 
@@ -49,8 +49,8 @@ def test_a_fitted_time_budget_ends_the_run_once_spent_and_resume_does_not_lift_i
     go = dict(patience=0, epochs=100, pause_after_min=0, elapsed_s=10, epoch_s=100, time_budget_min=10)
     assert stop_reason(RunState(epoch=3), **go, budget_spent=False) is None
     reason, detail = stop_reason(RunState(epoch=3), **go, budget_spent=True)
-    assert reason is StopReason.SPENT and "10 minutes" in detail
-    assert RunState(epoch=3, stop=reason).resumed().stop is StopReason.SPENT
+    assert reason is StopReason.BUDGET_SPENT and "10 minutes" in detail
+    assert RunState(epoch=3, stop=reason).resumed().stop is StopReason.BUDGET_SPENT
 
 
 def test_budget_schedule_warms_up_by_steps_and_reaches_zero_with_the_time():
@@ -68,7 +68,7 @@ def test_state_json_round_trip_and_old_files():
         epoch=2,
         history=[{"epoch": 1}, {"epoch": 2}],
         best_epoch=2,
-        stop=StopReason.TIME_BUDGET,
+        stop=StopReason.PAUSED,
         stop_detail="time budget: 9.0 of 10 minutes used, next epoch would overrun",
     )
     back = RunState.from_json(s.to_json())
@@ -77,4 +77,4 @@ def test_state_json_round_trip_and_old_files():
         {"epoch": 5, "stopped": "early stopping: no val_loss improvement for 5 epochs", "paused": None, "wait": 5}
     )
     assert early.stop is StopReason.EARLY_STOP and early.resumed().stop is StopReason.EARLY_STOP
-    assert RunState.from_json({"epoch": 1, "paused": "time budget: ..."}).stop is StopReason.TIME_BUDGET
+    assert RunState.from_json({"epoch": 1, "paused": "time budget: ..."}).stop is StopReason.PAUSED

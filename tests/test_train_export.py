@@ -121,10 +121,15 @@ def test_the_recipe_ends_with_the_restart_cycles_weights_averaged(run_dir):
 def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
     out = run_dir[0] / "average"  # the recipe's final model
     dest = out / "exported.onnx"
+    int8 = out / "exported.int8.onnx"
     result = run_module(
-        "-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE), "--parity", "256"
-    )
+        "-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE), "--parity", "256",
+        "--int8", str(int8), "--calibration", "100",
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    quantized = ModelCard.from_metadata({p.key: p.value for p in onnx.load(str(int8)).metadata_props})
+    assert "on 96 training digits" in quantized.quantization  # whole batches of 32, and it says so
+    assert quantized.temperature and 0.2 <= quantized.temperature <= 3.0
     parity = json.loads((out / "exported.metrics.json").read_text())["parity"]
     assert parity["digits"] == 256 and parity["argmax_agreement"] == 1.0 and parity["max_abs_diff"] < 1e-4
     meta = {p.key: p.value for p in onnx.load(str(dest), load_external_data=False).metadata_props}
@@ -132,6 +137,14 @@ def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
     assert card.labels == [str(d) for d in range(10)] and card.contract == DESCRIPTION and card.extra == {}
     assert 0.0 <= card.test_accuracy <= 1.0 and card.history == "exported.history.json" and card.epochs == 5
     assert (out / "exported.history.json").exists() and card.recipe["val_size"] == 100
+    assert card.temperature and 0.2 <= card.temperature <= 3.0  # export.calibrate fitted it on validation
+    from export.quantize import QuantizeError, quantize
+
+    refused = out / "refused.int8.onnx"
+    x = to_model_input(sample["x_test"][:64])
+    with pytest.raises(QuantizeError, match="not written"):  # int8 must beat fp32 by a point: it cannot
+        quantize(dest, refused, x, x, sample["y_test"][:64], tolerance=-0.01)
+    assert not refused.exists()
 
     clf = Classifier(dest)  # the app's loader accepts it
     probs = clf.predict_batch(to_model_input(sample["x_test"][:8]))

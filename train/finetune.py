@@ -41,6 +41,16 @@ def split_corrections(y: np.ndarray, fraction: float, seed: int) -> tuple[np.nda
     return np.sort(train), np.sort(val)
 
 
+def unique_inputs(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One row per distinct model input, with its latest label: repeated taps on one drawing would
+    otherwise sit on both sides of the split and flatter the held-out score that picks the epoch."""
+    latest: dict[bytes, int] = {}
+    for i, d in enumerate(x):
+        latest[d.tobytes()] = i  # a later tap wins
+    keep = np.array(sorted(latest.values()), np.int64)
+    return x[keep], y[keep]
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m train.finetune",
@@ -109,8 +119,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from train.tune import finetune  # TensorFlow loads after the cheap checks
 
-    xc = np.stack([(r.seen * 255).round().astype(np.uint8) for r in rows])
-    yc = np.array([r.label for r in rows], np.int64)
+    xc, yc = unique_inputs(
+        np.stack([(r.seen * 255).round().astype(np.uint8) for r in rows]), np.array([r.label for r in rows], np.int64)
+    )
     tr, va = split_corrections(yc, args.val_fraction, args.seed)
     summary = finetune(args, xc[tr], yc[tr], xc[va], yc[va])
     out = Path(args.out)

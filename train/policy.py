@@ -16,8 +16,8 @@ PLATEAU_FACTOR, MIN_LR = 0.2, 1e-6
 
 class StopReason(enum.StrEnum):
     EARLY_STOP = "early stopping"  # validation loss stopped improving: the run is over
-    TIME_BUDGET = "time budget"  # a pause (--pause-after): `--resume` continues
-    SPENT = "time budget spent"  # --time-budget: the schedule fitted to it has reached zero; the run is over
+    PAUSED = "time budget"  # a pause (--pause-after): `--resume` continues (the value older runs wrote)
+    BUDGET_SPENT = "time budget spent"  # --time-budget: the schedule fitted to it has reached zero; the run is over
     FINISHED = "finished all epochs"
 
 
@@ -49,14 +49,14 @@ class RunState:
         if d.get("stop"):
             d["stop"] = StopReason(d["stop"])
         elif old_stopped or old_paused:
-            d["stop"] = StopReason.EARLY_STOP if old_stopped else StopReason.TIME_BUDGET
+            d["stop"] = StopReason.EARLY_STOP if old_stopped else StopReason.PAUSED
             d["stop_detail"] = old_stopped or old_paused
         known = {f.name for f in dataclasses.fields(cls)}
         return cls(**{k: v for k, v in d.items() if k in known})
 
     def resumed(self) -> RunState:
         """A pause is lifted by --resume; an early stop is not."""
-        if self.stop is StopReason.TIME_BUDGET:
+        if self.stop is StopReason.PAUSED:
             return dataclasses.replace(self, stop=None, stop_detail="")
         return self
 
@@ -110,9 +110,12 @@ def stop_reason(
     if patience and state.wait >= patience:
         return StopReason.EARLY_STOP, f"early stopping: no val_loss improvement for {patience} epochs"
     if time_budget_min and budget_spent and state.epoch < epochs:
-        return StopReason.SPENT, f"time budget spent: the schedule fitted to {time_budget_min:g} minutes reached zero"
+        return (
+            StopReason.BUDGET_SPENT,
+            f"time budget spent: the schedule fitted to {time_budget_min:g} minutes reached zero",
+        )
     if pause_after_min and state.epoch < epochs and elapsed_s + epoch_s > pause_after_min * 60:
-        return StopReason.TIME_BUDGET, (
+        return StopReason.PAUSED, (
             f"time budget: {elapsed_s / 60:.1f} of {pause_after_min:g} minutes used, next epoch would overrun"
         )
     return None

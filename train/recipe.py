@@ -35,7 +35,7 @@ def run_recipe(cfg):
     init = Path(cfg.out) / BEST
     for folder, epochs, lr in cycles:
         left = cfg.pause_after - (time.time() - started) / 60 if cfg.pause_after else 0.0
-        if last["stop_reason"] == StopReason.TIME_BUDGET or (cfg.pause_after and left <= 0):
+        if last["stop_reason"] == StopReason.PAUSED or (cfg.pause_after and left <= 0):
             print(f"Time budget used; `--resume` continues with the cycle in {folder}.")
             return last
         restart = dataclasses.replace(
@@ -50,7 +50,7 @@ def run_recipe(cfg):
         )
         print(f"Warm restart: {epochs} more epochs from the best weights, peak lr {lr:g}, in {folder}")
         last, init = run(restart), folder / BEST
-    if last["stop_reason"] == StopReason.TIME_BUDGET or cfg.no_average or len(cycles) < 2:
+    if last["stop_reason"] == StopReason.PAUSED or cfg.no_average or len(cycles) < 2:
         return last
 
     (x_train, y_train), (x_test, y_test) = load_data(cfg)
