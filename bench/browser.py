@@ -110,6 +110,9 @@ def summary(values: list[float]) -> str:
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=10, help="drawings per page and setting")
+    p.add_argument(
+        "--sketchpad-n", type=int, default=6, help="drawings on the Sketchpad floor (its editor slows as they pile up)"
+    )
     p.add_argument("--round-trip", type=float, default=0.1, help="seconds the delaying proxy adds per round trip")
     p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
@@ -127,20 +130,22 @@ def main(argv=None):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         for name, (program, sketchpad) in pages.items():
+            n = args.sketchpad_n if sketchpad else args.n
             with running_app(program=program) as (url, _):
                 for label, phone, rt in settings:
                     if rt:
                         with delayed(url, rt) as slow:
-                            runs[name][label] = measure(slow, args.n, browser, sketchpad, phone)
+                            runs[name][label] = measure(slow, n, browser, sketchpad, phone)
                     else:
-                        runs[name][label] = measure(url, args.n, browser, sketchpad, phone)
+                        runs[name][label] = measure(url, n, browser, sketchpad, phone)
                     print(name, label, summary(runs[name][label]), flush=True)
         browser.close()
     rows = [(label, *(summary(runs[name][label]) for name in pages)) for label, _, _ in settings]
     body = (
-        f"`python -m bench.browser --n {args.n} --round-trip {args.round_trip}` on {machine()}, headless Chromium, "
-        "the three pages started one after the other in one run. Pen-up to the answer on the page, ms, "
-        "p50 / p90 (p50 / max under 20 drawings), one-stroke digits; the round trip is added by "
+        f"`python -m bench.browser --n {args.n} --sketchpad-n {args.sketchpad_n} --round-trip {args.round_trip}` on "
+        f"{machine()}, headless Chromium, the three pages started one after the other in one run. Pen-up to the "
+        f"answer on the page, ms, p50 / p90 (p50 / max under 20 drawings: {args.n} per setting on the pads, "
+        f"{args.sketchpad_n} on the Sketchpad), one-stroke digits; the round trip is added by "
         "`bench.delay_proxy` between the browser and the server.\n\n" + table(["pen-up to answer", *pages], rows)
     )
     publish("Browser", body, write=not args.no_write)

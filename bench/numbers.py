@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from bench.canvas_robustness import cropped, pen_strokes
 from bench.drawing import read_text, sketch_value
 from bench.report import machine, publish, table
 from demo.canvas import CANVAS_H, CANVAS_W
@@ -25,6 +24,7 @@ from demo.contract import to_model_input
 from demo.preprocess import center_digit
 from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
 from train.data import load, split
+from train.drawn import cropped, pen_strokes
 
 GAPS = {
     "wide": (0.35, 0.7),

@@ -23,6 +23,7 @@ from demo.contract import INPUT_SHAPE, to_model_input
 from demo.fileio import atomic_path
 from demo.preprocess import prepare
 from export.onnx_export import set_metadata
+from train.drawn import STROKES, draw
 
 GRID = np.round(np.arange(0.2, 3.0001, 0.01), 2)  # temperatures tried
 BINS = 15  # reliability diagram and ECE
@@ -30,9 +31,7 @@ BINS = 15  # reliability diagram and ECE
 
 def canvas_inputs(digits: np.ndarray, seed: int) -> np.ndarray:
     """MNIST digits redrawn on the pad with its brush at the sizes and tilts people draw, through the app's
-    preprocessing: the drawings the page reads. (bench.canvas_robustness's own generator.)"""
-    from bench.canvas_robustness import STROKES, draw
-
+    preprocessing: the drawings the page reads (the canvas benchmark's own generator)."""
     rng = np.random.default_rng(seed)
     out = []
     for d in digits:
