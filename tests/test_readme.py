@@ -27,7 +27,7 @@ def run_example(lang: str, code: str, url: str = DEFAULT_URL) -> None:
         runs = [[sys.executable, "-c", code]]
     else:  # each command on its own, `python` being this environment's
         commands = [c for c in code.replace("\\\n", " ").splitlines() if c.strip()]
-        runs = [["bash", "-c", re.sub(r"^python ", f"{sys.executable} ", "\n".join(commands))]]
+        runs = [["bash", "-c", re.sub(r"^python ", f"{sys.executable} ", "\n".join(commands), flags=re.M)]]
     for argv in runs:
         result = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, (code, result.stderr[-2000:])
