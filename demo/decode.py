@@ -46,8 +46,9 @@ def _is_progressive(im: Image.Image) -> bool:
     return bool(im.info.get("progressive") or im.info.get("progression"))
 
 
-def bounded_open(source: str | os.PathLike | bytes, name: str = "the picture") -> Image.Image:
-    """Open from a path or bytes, check the declared size, and load at most MAX_PIXELS pixels."""
+def bounded_open(source: bytes | io.BytesIO, name: str = "the picture") -> Image.Image:
+    """Open from bytes already read (a file is read whole first, within its byte limit), check the
+    declared size, and load at most MAX_PIXELS pixels."""
     fp = io.BytesIO(source) if isinstance(source, (bytes, bytearray, memoryview)) else source
     if _starts_with(fp, b"\xff\xd8\xff"):  # built directly: Image.open's bomb check is our own question here
         im = JpegImagePlugin.JpegImageFile(fp)
@@ -71,10 +72,7 @@ def bounded_open(source: str | os.PathLike | bytes, name: str = "the picture") -
         raise
 
 
-def _starts_with(fp, magic: bytes) -> bool:
-    if isinstance(fp, (str, os.PathLike)):
-        with open(fp, "rb") as f:
-            return f.read(len(magic)) == magic
+def _starts_with(fp: io.BytesIO, magic: bytes) -> bool:
     head = fp.read(len(magic))
     fp.seek(0)
     return head == magic

@@ -175,8 +175,9 @@ def normalised(ink: np.ndarray) -> np.ndarray:
 
 
 def center_digit(ink: np.ndarray, canvas: int = 0) -> np.ndarray:
-    """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass). `canvas`: the longer
-    side of the picture this ink was cut from (a digit of a number); 0 when the ink is the picture."""
+    """Ink map -> 28x28 float32 in MNIST geometry (20 px box, centred by mass). `canvas`: the shorter
+    side of the picture this ink was cut from (a digit of a number: the line's height on the pad), which
+    sets what counts as a dot; 0 when the ink is the picture itself."""
     if canvas:
         peak = float(np.max(ink, initial=0))
         ink = np.clip(np.asarray(ink, np.float32) / max(peak, 1e-6), 0.0, 1.0)

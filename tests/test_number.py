@@ -157,14 +157,16 @@ def test_handlers_show_the_number_and_the_api_answers_json(classifier, sample):
     }
 
 
-def test_command_line_reads_numbers(sample, tmp_path):
+def test_command_line_reads_numbers(classifier, sample, tmp_path):
     w = numbers(sample, "normal", count=1, seed=6)[0]
     path = tmp_path / "number.png"
     Image.fromarray(255 - w.value["layers"][0][..., 3]).save(path)  # dark ink on white paper, as scanned
     r = run_module("-m", "demo.predict", "--number", "--json", str(path))
     assert r.returncode == 0, r.stderr
     (answer,) = json.loads(r.stdout)
-    assert answer["file"] == str(path) and len(answer["number"]) == len(w.number)
+    assert answer["file"] == str(path) and answer["number"] == classifier.read_number(str(path)).text
+    assert sum(a == b for a, b in zip(answer["number"], w.number)) >= len(w.number) - 1, (answer, w.number)
+    assert len(answer["number"]) == len(w.number)
 
 
 def test_the_round_pen_keeps_a_filled_loop_filled():

@@ -47,7 +47,7 @@ def test_fine_and_fat_pens_are_brought_towards_mnists_pen():
 
     normal = ink_share(28)
     assert 0.07 < normal < 0.13  # MNIST's own digits: about a tenth of the square
-    assert ink_share(3) > 0.8 * normal  # a 3 px pen on a 400 px canvas would all but vanish
+    assert ink_share(3) > 0.8 * normal  # a 3 px pen on a canvas hundreds of px tall would all but vanish
     assert ink_share(110) < 2.2 * normal  # a 110 px brush fills the 7's box unless narrowed
 
 
