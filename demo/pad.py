@@ -4,7 +4,7 @@ The page's canvas (demo/pad.js) sends `{"png": "data:image/png;base64,...", "seq
 black on transparent, at the canvas's own size. These calls skip Gradio's queue, so every bound the
 queue gave is kept here: the payload's length before a byte is decoded, the picture's declared size
 before a pixel is, a token bucket per client address, and the `Gate` shared with the API's drawings.
-Every answer is a dict with the request's `seq` (the page drops answers to older requests) and either
+Every answer is a dict with the request's `seq` (the page shows only answers for the drawing still on it) and either
 the reading or a `message` for the person.
 """
 
