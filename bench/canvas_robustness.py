@@ -15,14 +15,12 @@ import time
 import numpy as np
 from PIL import Image
 
-from bench.drawing import read_text
+from bench.drawing import read_text, split_digits
 from bench.report import machine, publish, table
 from demo.canvas import BRUSH, CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import INPUT_SHAPE, to_model_input
 from demo.preprocess import prepare
-from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
-from train.data import load, split
 from train.drawn import INKS, STROKES, draw
 
 
@@ -48,9 +46,7 @@ def main(argv=None):
     args = p.parse_args(argv)
 
     clf = Classifier(args.model)
-    (x_train, y_train), (x_test, y_test) = load(args.data)
-    if args.split == "val":
-        _, (x_test, y_test) = split(x_train, y_train, *split_of([args.model]))  # the model's own split
+    x_test, y_test = split_digits(args.model, args.data, args.split)
     rng = np.random.default_rng(args.seed)
     idx = rng.choice(len(x_test), args.n, replace=False)
     conditions, ours, base, refused, as_number = [], [], [], [], []

@@ -11,6 +11,16 @@ from PIL import Image, ImageDraw
 if TYPE_CHECKING:
     from demo.classifier import Classifier
 
+
+def split_digits(model: str, data: str | None, which: str) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST test digits, or ("val") the model's own validation split, for choosing without the test set."""
+    from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
+    from train.data import load, split
+
+    (x_train, y_train), test = load(data)
+    return split(x_train, y_train, *split_of([model]))[1] if which == "val" else test
+
+
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "mnist-sample.npz"  # 544 real digits
 
 

@@ -16,14 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from bench.drawing import read_text, sketch_value
+from bench.drawing import read_text, sketch_value, split_digits
 from bench.report import machine, publish, table
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
 from demo.preprocess import center_digit
-from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
-from train.data import load, split
 from train.drawn import cropped, pen_strokes
 
 GAPS = {
@@ -215,9 +213,7 @@ def main(argv=None):
     p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
     clf = Classifier(args.model)
-    (x_train, y_train), (x_test, y_test) = load(args.data)
-    if args.split == "val":
-        _, (x_test, y_test) = split(x_train, y_train, *split_of([args.model]))
+    x_test, y_test = split_digits(args.model, args.data, args.split)
     started = time.time()
     written = synthesise(x_test, y_test, args.n, args.seed)
     results = []

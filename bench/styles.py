@@ -11,11 +11,10 @@ import argparse
 
 import numpy as np
 
+from bench.drawing import split_digits
 from bench.report import machine, publish, table
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
-from train.average import split_of  # numpy and onnx only: these modules import no TensorFlow
-from train.data import load, split
 from train.styles import FORMS, styled_set
 
 
@@ -27,9 +26,7 @@ def main(argv=None):
     p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
     clf = Classifier(args.model)
-    (x_train, y_train), (x, y) = load(args.data)
-    if args.split == "val":
-        _, (x, y) = split(x_train, y_train, *split_of([args.model]))
+    x, y = split_digits(args.model, args.data, args.split)
 
     def accuracy(digits, labels):
         return float(np.mean(clf.predict_batch(to_model_input(digits)).argmax(1) == labels))

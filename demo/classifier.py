@@ -132,7 +132,8 @@ class Classifier:
             except ValueError:
                 seen.append(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
                 ok.append(False)
-        probs = self.predict_batch(to_model_input(np.stack(seen)))
+        # the softmax as trained: demo.number's MARGIN and SURE were chosen on it, before the temperature
+        probs = self.predict_batch(to_model_input(np.stack(seen)), calibrated=False)
         return [(int(p.argmax()), float(p.max()) if good else 0.0) for p, good in zip(probs, ok)]
 
 

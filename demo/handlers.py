@@ -46,17 +46,21 @@ def seen_digits(number: Number, labels: list[str]) -> str:
     return "<div>" + "".join(cells) + "</div>"
 
 
-def number_verdict(number: Number, labels: list[str]) -> str:
-    """The number in bold, then a sentence for each digit the model is not sure of."""
-    doubts = [
+def doubts(number: Number, labels: list[str]) -> str:
+    """A sentence for the digits the model is not sure of; "" when it is sure of them all."""
+    unsure = [
         f"digit {k + 1}: {labels[d.prediction.top[0][0]]} or {labels[d.prediction.top[1][0]]}?"
         for k, d in enumerate(number.digits)
         if d.prediction.confidence < UNSURE
     ]
+    return "not sure of " + "; ".join(unsure) + " Try writing those larger and clearer." if unsure else ""
+
+
+def number_verdict(number: Number, labels: list[str]) -> str:
+    """The number in bold, then what the model is not sure of."""
     text = f"**{''.join(labels[d.prediction.digit] for d in number.digits)}**"
-    if doubts:
-        text += " - not sure of " + "; ".join(doubts) + " Try writing those larger and clearer."
-    return text
+    unsure = doubts(number, labels)
+    return f"{text} - {unsure}" if unsure else text
 
 
 def html(markdown: str) -> str:
@@ -121,8 +125,12 @@ class Reader:
             top = [[labels[d], round(p, 4)] for d, p in pred.top[: self.top_k]]
             note = html(verdict(pred, labels)) if pred.confidence < UNSURE else ""
             return {"number": labels[pred.digit], "top": top, "seen": seen_image(pred.seen, 112), "note": note}
-        doubts = number_verdict(number, labels).split(" - ", 1)[1:]
-        return {"number": number.text, "top": None, "seen": seen_digits(number, labels), "note": html("".join(doubts))}
+        return {
+            "number": number.text,
+            "top": None,
+            "seen": seen_digits(number, labels),
+            "note": html(doubts(number, labels)),
+        }
 
     def drawing_answer(self, pred: Prediction) -> Answer:
         labels = self.classifier.labels
