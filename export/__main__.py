@@ -44,6 +44,9 @@ def main(argv=None):
     p.add_argument("--limit-test", type=int, default=0, help="evaluate on this many test digits; 0 = all")
     p.add_argument("--int8", default=None, help="also write an int8 model here (static QDQ, per-channel)")
     p.add_argument("--calibration", type=int, default=500, help="training digits used to calibrate int8")
+    p.add_argument(
+        "--int8-tolerance", type=float, default=None, help="test accuracy int8 may lose against fp32 (default 0.002)"
+    )
     p.add_argument("--calibration-method", default="percentile", choices=["minmax", "percentile", "entropy"])
     p.add_argument(
         "--temperature-digits", type=int, default=2500, help="validation digits that fit the confidence's temperature"
@@ -66,7 +69,7 @@ def main(argv=None):
     print(f"wrote {summary['path']} ({summary['size_mb']:.1f} MB), test accuracy {summary['test_accuracy']:.4%}")
     if args.int8:
         from demo.contract import to_model_input
-        from export.quantize import QuantizeError, calibration_count, quantize
+        from export.quantize import TOLERANCE, QuantizeError, calibration_count, quantize
 
         calib = np.random.default_rng(0).choice(len(x_train), calibration_count(args.calibration), replace=False)
         try:
@@ -77,6 +80,7 @@ def main(argv=None):
                 to_model_input(x_test),
                 y_test,
                 args.calibration_method,
+                TOLERANCE if args.int8_tolerance is None else args.int8_tolerance,
             )
         except QuantizeError as e:
             sys.exit(f"error: {e}")

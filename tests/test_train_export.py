@@ -125,6 +125,7 @@ def test_export_writes_a_contract_onnx_that_matches_keras(run_dir, sample):
     result = run_module(
         "-m", "export", "--run", str(out), "--out", str(dest), "--data", str(FIXTURE), "--parity", "256",
         "--int8", str(int8), "--calibration", "100",
+        "--int8-tolerance", "1",  # the tiny network reads near chance either way; the refusal is tested below
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     quantized = ModelCard.from_metadata({p.key: p.value for p in onnx.load(str(int8)).metadata_props})
