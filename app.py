@@ -10,11 +10,12 @@ import sys
 from starlette.middleware import Middleware
 
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
+from demo.components import NOT_UPLOADED
 from demo.correct import Corrector
 from demo.correction_store import DEFAULT_STORE, Store
 from demo.memory import tune_malloc
 from demo.pad import MAX_PAYLOAD
-from demo.server import BodyLimit, os_error_handler, port_in_use, raise_fd_limit
+from demo.server import BodyLimit, os_error_handler, port_in_use, quiet_foreign_file_records, raise_fd_limit
 from demo.ui import CSS, KEEP_UPLOADS, build_app
 
 CONCURRENCY = 2  # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
@@ -85,6 +86,7 @@ def main(argv=None):
         )
     tune_malloc()
     raise_fd_limit()
+    quiet_foreign_file_records(NOT_UPLOADED)
     try:
         classifier = Classifier(args.model, threads=args.threads or default_threads(args.concurrency))
     except ModelError as e:

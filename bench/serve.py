@@ -55,6 +55,11 @@ def stop(proc):
         proc.wait()
 
 
+def output(fd: int) -> str:
+    """All the child has printed so far, read without moving the offset the child writes at."""
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode(errors="replace")
+
+
 def answers(url):
     try:
         urllib.request.urlopen(url, timeout=2)
@@ -80,6 +85,7 @@ def running_app(*args, timeout=120, program=("app.py",), env=None, nofile=None):
             env={**os.environ, **(env or {})},
             preexec_fn=nofile and partial(soft_nofile, nofile),
         )
+        proc.output = partial(output, log.fileno())
         try:
             wait_until(proc, lambda: answers(url), timeout, " ".join(program), log)
             yield url, proc

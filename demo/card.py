@@ -49,12 +49,12 @@ class ModelCard:
     test_images: int
     val_accuracy: float | None
     epochs: int | None  # epochs behind the weights (all cycles for an average)
-    best_epoch: str  # "7", or "average of 3 cycle ends"
     recipe: dict  # train.config.Config as a dict, plus "averaged" for an average
     history: str | None  # sidecar file names, beside the ONNX file
     metrics: str | None
     exported: str  # ISO time
     parity: str  # ONNX vs Keras on test digits
+    best_epoch: int | None = None  # the epoch whose weights were kept; None for an average (see `averaged`)
     fp32_test_accuracy: float | None = None  # int8 models only
     quantization: str | None = None
     temperature: float | None = None  # divides the logits (export.calibrate); None: the softmax as trained
@@ -80,6 +80,8 @@ class ModelCard:
         missing = [n for n in required if n not in meta]
         if missing:
             raise CardError(f"the model's card lacks {', '.join(missing)}; export it again with `python -m export`.")
+        if not meta.get("best_epoch", "0").isdigit():  # cards before one shape said "average of 3 cycle ends"
+            meta = {k: v for k, v in meta.items() if k != "best_epoch"}
         values = {n: _parse(n, meta[n]) for n in known if n in meta}
         return cls(**values, extra={k: v for k, v in meta.items() if k not in known})
 

@@ -19,10 +19,11 @@ def model_card(classifier: Classifier, metrics: dict | None) -> str:
         )
     recipe, averaged = card.recipe, card.averaged
     val = f"validation accuracy {card.val_accuracy:.2%}" if card.val_accuracy is not None else "validation accuracy ?"
+    epoch = "?" if card.best_epoch is None else card.best_epoch
     chosen = (
         f"the weights at the end of {len(averaged['sources'])} training cycles averaged ({val})"
         if averaged
-        else f"best of {card.epochs or '?'} epochs chosen on a validation split (epoch {card.best_epoch or '?'}, {val})"
+        else f"best of {card.epochs or '?'} epochs chosen on a validation split (epoch {epoch}, {val})"
     )
     lines = [
         f"**Model** `{classifier.path.name}` ({size_mb:.1f} MB, onnxruntime on CPU). "

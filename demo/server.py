@@ -7,12 +7,36 @@ import logging
 import resource
 import socket
 
+import gradio as gr
 from fastapi import Request
 from fastapi.responses import JSONResponse
+from gradio import processing_utils
+from gradio.exceptions import InvalidPathError
 
 log = logging.getLogger(__name__)
 
 DISK_FULL = "The server's disk is full, so nothing can be uploaded right now; try again in a few minutes."
+
+
+def quiet_foreign_file_records(sentence: str) -> None:
+    """An API call whose file record names a file the app never received (`/etc/passwd`, say) is
+    refused by Gradio before our code runs, as a ValueError its queue prints a traceback for, once per
+    request: a log anyone can flood. Turn that one refusal into a quiet `gr.Error` with `sentence`.
+    Gradio is pinned (requirements.txt) and tests/test_attacks.py checks the log stays clean."""
+    check = processing_utils._check_allowed
+    if getattr(check, "quiet", False):
+        return
+
+    def checked(path, check_in_upload_folder: bool):
+        try:
+            return check(path, check_in_upload_folder)
+        except InvalidPathError:
+            if not check_in_upload_folder:
+                raise
+            raise gr.Error(sentence, print_exception=False) from None
+
+    checked.quiet = True
+    processing_utils._check_allowed = checked
 
 
 def raise_fd_limit(want: int = 65536) -> int:

@@ -11,7 +11,7 @@ from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, O
 from demo.fileio import write_json
 from export.graph import optimize
 from export.onnx_io import save, session
-from train.layout import BEST, HISTORY, METRICS, arch_of, recipe_of
+from train.layout import BEST, HISTORY, METRICS, arch_of, best_epoch, recipe_of
 
 PARITY_ATOL = 1e-4
 
@@ -114,12 +114,12 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
             test_images=len(x),
             val_accuracy=metrics.get("val_accuracy"),
             epochs=metrics.get("epochs_run"),
-            best_epoch=str(metrics.get("best_epoch", "")),
             recipe=config,
             history=history_name if history else None,
             metrics=metrics_name,
             exported=datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
             parity=f"max_abs_diff={max_diff:.2e} argmax_agreement={agree:.4f} on {n} test digits",
+            best_epoch=best_epoch(metrics),
         ),
     )
     proto.producer_name = "mnist-resnet50v2 export (tf2onnx)"

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from bench.attacks import ATTACKS, REQUESTS, burst
+from bench.client import FILE, call
 from bench.target import Target, measured, normal_drawing
 
 pytestmark = pytest.mark.server
@@ -41,3 +42,14 @@ def test_memory_is_given_back_after_a_burst(target):
     """glibc keeps a burst's freed memory unless told (+70 MB here without demo.memory, +1 MB with)."""
     assert burst(target) < MAX_KEPT_MB_MEASURED
     assert normal_drawing(target)[0]
+
+
+def test_a_file_record_gradio_refuses_gets_our_sentence_and_no_traceback(target, app):
+    """Gradio refuses a tagged file record outside its upload folder before our code runs; its queue used to
+    print a traceback per request (a log anyone can flood) and tell the client nothing."""
+    proc = app[1]
+    before = len(proc.output())
+    for path in ("/etc/passwd", "/tmp/gradio/../../etc/passwd"):
+        kind, message = call(target.http, target.url, "predict_image", [{"path": path, "meta": FILE}])
+        assert kind == "error" and "not uploaded" in message, (kind, message)
+    assert "Traceback" not in proc.output()[before:]

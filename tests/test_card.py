@@ -31,6 +31,7 @@ def test_shipped_model_has_a_whole_card():
     assert card.test_images == metrics["test"]["count"] and card.recipe["val_size"] > 0
     assert 0.2 <= card.temperature <= 3.0  # export.calibrate ran on it
     assert card.extra == {}  # every key the export wrote is a field of the card
+    assert card.best_epoch == metrics.get("best_epoch") and (card.best_epoch is None) == bool(card.averaged)
     assert ModelCard.from_metadata(card.to_metadata()) == card
 
 
@@ -40,6 +41,16 @@ def test_fields_are_read_as_their_declared_types():
     assert card.temperature == 0.7 and card.quantization == "static QDQ, 3.5 MB" and card.epochs is None
     with pytest.raises(CardError, match="temperature"):
         ModelCard.from_metadata({**meta, "temperature": "warm"})
+
+
+def test_best_epoch_has_one_shape_and_older_cards_still_load():
+    """An epoch's number, or None for an average (whose `averaged` names its cycles); cards exported before
+    that said "average of 3 cycle ends" and still load."""
+    meta = shipped_metadata()
+    assert ModelCard.from_metadata({**meta, "best_epoch": "7"}).best_epoch == 7
+    assert ModelCard.from_metadata({**meta, "best_epoch": "average of 3 cycle ends"}).best_epoch is None
+    without = ModelCard.from_metadata({k: v for k, v in meta.items() if k != "best_epoch"})
+    assert without.best_epoch is None and "best_epoch" not in without.to_metadata()
 
 
 def test_a_missing_field_fails_loudly_and_a_foreign_model_has_no_card():

@@ -158,7 +158,7 @@ def average(
         test=test,
         val_accuracy=val["accuracy"],
         val_errors=val["errors"],
-        best_epoch=f"average of {len(sources)} cycle ends",
+        best_epoch=None,  # no one epoch: `averaged` names the cycle ends
         epochs_run=len(rows),
         averaged=averaged,
         val_images=len(x_val),

@@ -36,3 +36,10 @@ def arch_in(recipe: dict) -> str:
 def arch_of(run_dir: Path | str) -> str:
     """The network a run folder holds."""
     return arch_in(recipe_of(run_dir))
+
+
+def best_epoch(metrics: dict) -> int | None:
+    """metrics.json's `best_epoch`: the epoch whose weights were kept, or None for an average of cycle
+    ends (its `averaged` says which; averages before one shape wrote a sentence here)."""
+    value = metrics.get("best_epoch")
+    return value if isinstance(value, int) else None
