@@ -22,7 +22,7 @@ import numpy as np
 from PIL import Image
 
 from bench.client import FILE, call, pad_call, sketch_files, upload
-from bench.drawing import FIXTURE, as_upload, sketch_value
+from bench.drawing import FIXTURE, as_upload
 from bench.hostile_files import biggest_png, heaviest_jpeg, jpeg_declaring, png
 from bench.serve import rss_mb
 from bench.target import answer_label, digit_value, normal_drawing, pad_ink
@@ -32,6 +32,7 @@ from demo.correction_store import RateLimit
 from demo.number import TOO_SCATTERED
 from demo.pad import PREFIX, png_payload
 from demo.pad import SLOW_DOWN as PAD_SLOW_DOWN
+from train.drawn import sketch_value
 
 SCRIPT = {"X-Real-IP": "203.0.113.66"}  # floods come from one address (as nginx forwards it to an app behind it)
 

@@ -12,11 +12,13 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.client import rest_predict
+from bench.client import pad_call, rest_predict
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
+from demo.handlers import Reader
+from demo.pad import decode_pad, png_payload
 
 KERAS = "Keras `model.predict` (TensorFlow)"
 
@@ -67,16 +69,36 @@ def request_latencies(url, files, labels, n_requests):
         return time_calls(via_client, n_requests, warmup=3), time_calls(via_http, n_requests, warmup=3)
 
 
+def pad_latencies(url, payloads, labels, n_requests):
+    """p50/p95/p99 of the pad's `read` over plain HTTP, as the page calls it, checking every answer."""
+    import httpx
+
+    cases = itertools.cycle(zip(payloads, labels))
+    with httpx.Client(timeout=60) as http:
+
+        def read():
+            payload, y = next(cases)
+            assert pad_call(http, url, "read", payload)["number"] == y
+
+        return time_calls(read, n_requests, warmup=3)
+
+
 def app_numbers(model, x_digits, n_requests):
-    """Start app.py as a user does (cold start, request latency, RSS), then Gradio with a constant
-    handler behind the same Sketchpad: the floor no model or preprocessing can go below."""
-    from bench.drawing import as_upload, place_digit, sketch_value
+    """Start app.py as a user does (cold start, request latency, RSS), then Gradio with handlers that do
+    no work behind the same pad and the same Sketchpad: the floors no model or preprocessing can go below."""
+    from bench.drawing import as_upload
+    from train.drawn import pad_rgba, place_digit, sketch_value
 
     values = [sketch_value(place_digit(d, 400, 0.6)) for d in x_digits[:20]]
     clf = Classifier(model)
     labels = [str(clf.predict(v).digit) for v in values]  # the app must give the model's own answer
     cases = itertools.cycle(values)
     in_process = time_calls(lambda: clf.predict(next(cases)), n_requests)  # preprocess + onnxruntime
+    pads = [png_payload(pad_rgba(d)) for d in x_digits[:20]]
+    reader = Reader(clf)
+    pad_labels = [reader.pad_answer(decode_pad(p))["number"] for p in pads]
+    pad_cases = itertools.cycle(pads)
+    pad_in_process = time_calls(lambda: reader.pad_answer(decode_pad(next(pad_cases))), n_requests)
     with tempfile.TemporaryDirectory() as tmp:
         files = [as_upload(v, tmp, str(i)) for i, v in enumerate(values)]
         started = time.perf_counter()
@@ -86,6 +108,7 @@ def app_numbers(model, x_digits, n_requests):
             Client(url, verbose=False).predict(files[0], api_name="/predict")
             cold = time.perf_counter() - started
             app_client, app_http = request_latencies(url, files, labels, n_requests)
+            app_pad = pad_latencies(url, pads, pad_labels, n_requests)
             rss = rss_mb(proc.pid)
         with running_app(program=("-m", "bench.floor_app")) as (url, proc):
             floor_client, floor_http = request_latencies(url, files, ["1"] * len(files), n_requests)
@@ -94,7 +117,12 @@ def app_numbers(model, x_digits, n_requests):
 
             client = Client(url, verbose=False)
             echo = time_calls(lambda: client.predict("7", api_name="/echo"), n_requests, warmup=3)
+        with running_app("--pad", program=("-m", "bench.floor_app")) as (url, proc):
+            floor_pad = pad_latencies(url, pads, ["1"] * len(pads), n_requests)
     return dict(
+        pad_in_process=pad_in_process,
+        app_pad=app_pad,
+        floor_pad=floor_pad,
         cold=cold,
         in_process=in_process,
         app_client=app_client,
@@ -174,19 +202,31 @@ def main(argv=None):
         + "\n\nSingle image, onnxruntime vs Keras `predict`: "
         + ", ".join(f"{k} **{keras_p50 / v:.1f}x** faster" for k, v in ort_p50.items())
         + ".\n\n"
-        + f"A drawing (400x400 Sketchpad value, {args.requests} requests, real MNIST digits, every answer "
-        "checked), p50 / p95 / p99 ms. The floor is Gradio alone: the same Sketchpad -> Label endpoint "
-        "answered by a constant (`bench/floor_app.py`).\n\n"
+        + f"A drawing, {args.requests} requests of real MNIST digits, every answer checked, p50 / p95 / p99 "
+        "ms. The page's path: an 800x300 PNG of the ink to the pad's `read` server function, read through "
+        "the number path; the API's: a 400x400 Sketchpad value to `/predict` (one digit). The floors are "
+        "Gradio alone: the same pad, and the same Sketchpad -> Label endpoint, answered at once "
+        "(`bench/floor_app.py --pad` and without).\n\n"
         + table(
-            ["path", "the app (fp32 model)", "Gradio floor (constant handler)"],
+            ["path", "the app (fp32 model)", "Gradio floor (no work)"],
             [
-                ["in process: `Classifier.predict` (preprocess + onnxruntime)", ms(app["in_process"]), "-"],
                 [
-                    "HTTP API (`/gradio_api/upload` + `/gradio_api/call/predict`)",
+                    "page, in process: decode the PNG + `Reader.pad_answer` (number path)",
+                    ms(app["pad_in_process"]),
+                    "-",
+                ],
+                [
+                    "page: the pad's `read` over HTTP (`/gradio_api/component_server`)",
+                    ms(app["app_pad"]),
+                    ms(app["floor_pad"]),
+                ],
+                ["API, in process: `Classifier.predict` (preprocess + onnxruntime)", ms(app["in_process"]), "-"],
+                [
+                    "API over HTTP (`/gradio_api/upload` + `/gradio_api/call/predict`)",
                     ms(app["app_http"]),
                     ms(app["floor_http"]),
                 ],
-                ["gradio_client `predict`", ms(app["app_client"]), ms(app["floor_client"])],
+                ["API through gradio_client `predict`", ms(app["app_client"]), ms(app["floor_client"])],
                 ["gradio_client `predict` of a string to a Textbox echo (no files)", "-", ms(app["echo"])],
             ],
         )

@@ -12,10 +12,10 @@ import httpx
 import numpy as np
 
 from bench.client import call, pad_call, sketch_files
-from bench.drawing import FIXTURE, as_upload, place_digit, sketch_value
+from bench.drawing import FIXTURE, as_upload
 from bench.serve import rss_mb
-from demo.canvas import CANVAS_H, CANVAS_W
 from demo.pad import png_payload
+from train.drawn import pad_rgba, place_digit, sketch_value
 
 
 @dataclass
@@ -75,12 +75,7 @@ def normal_drawing(target: Target, http: httpx.Client | None = None) -> tuple[bo
 def pad_ink(digit: int = 3) -> np.ndarray:
     """A real MNIST digit on the pad's canvas, as the pad sends it: black ink on transparent, RGBA."""
     with np.load(FIXTURE) as f:
-        i = int(np.flatnonzero(f["y_test"] == digit)[0])
-        ink = place_digit(f["x_test"][i], CANVAS_H, 0.6)
-    rgba = np.zeros((CANVAS_H, CANVAS_W, 4), np.uint8)
-    left = (CANVAS_W - CANVAS_H) // 2
-    rgba[:, left : left + CANVAS_H, 3] = (ink * 255).astype(np.uint8)
-    return rgba
+        return pad_rgba(f["x_test"][int(np.flatnonzero(f["y_test"] == digit)[0])])
 
 
 def pad_drawing(target: Target, session: str = "bench") -> str:

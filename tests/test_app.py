@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from gradio_client import Client
 
-from bench.drawing import as_upload, place_digit, sketch_value
+from bench.drawing import as_upload
 from tests.conftest import ROOT
+from train.drawn import place_digit, sketch_value
 
 pytestmark = pytest.mark.server
 

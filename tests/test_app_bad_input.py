@@ -8,7 +8,8 @@ import pytest
 from gradio_client import Client, handle_file
 from PIL import Image
 
-from bench.drawing import as_upload, place_digit, sketch_value
+from bench.drawing import as_upload
+from train.drawn import place_digit, sketch_value
 
 pytestmark = pytest.mark.server
 

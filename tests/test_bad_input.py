@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
-from bench.drawing import sketch_value, stroke_digit
 from demo.contract import INPUT_SHAPE
 from demo.preprocess import BadImage, EmptyDrawing, prepare
+from train.drawn import sketch_value, stroke_digit
 
 SEVEN = stroke_digit([(110, 100), (290, 100), (170, 320)], canvas=400, width=28)
 SEVEN_L = Image.fromarray(((1 - SEVEN) * 255).astype(np.uint8), mode="L")

@@ -5,10 +5,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
-from bench.drawing import place_digit, sketch_value
 from demo.classifier import Classifier, ModelError
 from demo.contract import to_model_input
 from tests.conftest import SHIPPED
+from train.drawn import place_digit, sketch_value
 
 
 def test_shipped_model_classifies_real_test_digits(classifier, sample):

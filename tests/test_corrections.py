@@ -10,14 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.drawing import place_digit, sketch_value
-from bench.numbers import write_number
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import ASK, ENOUGH_TODAY, OFF, SLOW_DOWN, Corrector
 from demo.correction_store import RateLimit, Store
 from demo.fileio import file_sha256
 from demo.handlers import Reader
 from tests.conftest import ROOT, SHIPPED, run_module
+from train.drawn import place_digit, sketch_value
+from train.written import write_number
 
 
 def drawn(sample, i, center=(0.5, 0.5)):

@@ -3,10 +3,10 @@ model needs, and the page gets them as an inline image with a key."""
 
 import numpy as np
 
-from bench.drawing import place_digit, sketch_value
 from demo.contract import to_model_input
 from demo.explain import occlusion
 from demo.handlers import Reader
+from train.drawn import place_digit, sketch_value
 
 
 def test_the_evidence_is_what_the_model_needs(classifier, sample):

@@ -121,3 +121,21 @@ def test_installed_only_where_it_beats_tensorflows_own(monkeypatch, capsys):
         assert "small maps: TensorFlow (TensorFlow 11.0 ms, matrix products 10.0 ms)" in out, out
     finally:
         fastgrad.install()
+
+
+def test_the_pinned_tensorflow_has_the_entry_fastgrad_swaps_and_without_it_training_keeps_its_own(monkeypatch, capsys):
+    """fastgrad swaps an entry of TensorFlow's private gradient registry: requirements-train.txt pins the
+    minor version this is checked on, and a TensorFlow that moved it trains with its own gradients."""
+    import re
+
+    import tensorflow as tf
+
+    from tests.conftest import ROOT
+    from train import fastgrad
+
+    pinned = re.search(r"tensorflow-cpu==(\d+\.\d+)\.\*", (ROOT / "requirements-train.txt").read_text()).group(1)
+    assert tf.__version__.startswith(pinned + ".")
+    assert fastgrad.registry_entry() is not None
+    monkeypatch.setattr(fastgrad, "registry_entry", lambda: None)
+    assert fastgrad.install_if_faster() == {"small_maps": False, "flipped_input": False}
+    assert "TensorFlow's own" in capsys.readouterr().out

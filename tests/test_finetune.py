@@ -6,13 +6,13 @@ import json
 import numpy as np
 import pytest
 
-from bench.drawing import place_digit, sketch_value
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.card_markdown import model_card
 from demo.classifier import Classifier
 from demo.correct import Corrector
 from demo.correction_store import RateLimit, Store
 from tests.conftest import FIXTURE, SHIPPED, run_module
+from train.drawn import place_digit, sketch_value
 
 pytestmark = pytest.mark.train
 

@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.drawing import place_digit, sketch_value
 from demo.classifier import Prediction
 from demo.components import NOT_UPLOADED
 from demo.correct import Corrector
 from demo.correction_store import Store
 from demo.handlers import NO_PHOTO, UNSURE, Reader, correct_photo, verdict
+from train.drawn import place_digit, sketch_value
 
 
 @pytest.fixture(scope="module")

@@ -37,15 +37,22 @@ def test_page_and_api_through_nginx(proxied, tmp_path):
 
 
 def test_slow_header_connections_do_not_delay_drawing(proxied, tmp_path):
+    """Held connections would make a new visitor wait for a free worker; measured against the same drawing
+    through the same nginx just before, so a busy machine does not fail it."""
     proxy, proc = proxied
+
+    def drawing_seconds():
+        with httpx.Client(timeout=30) as http:  # a new visitor, a new connection
+            right, seconds = normal_drawing(Target(proxy, proc.pid, http, tmp_path))
+        assert right
+        return seconds
+
+    usual = sorted(drawing_seconds() for _ in range(5))[2]
     with slow_connections(proxy, 1000) as held:
         assert len(held) == 1000
         times = []
         deadline = time.time() + 10
         while time.time() < deadline:
-            with httpx.Client(timeout=30) as http:  # a new visitor, a new connection
-                right, seconds = normal_drawing(Target(proxy, proc.pid, http, tmp_path))
-            assert right
-            times.append(seconds)
+            times.append(drawing_seconds())
             time.sleep(0.2)
-    assert max(times) < 1, times
+    assert max(times) < 10 * usual + 0.3, (usual, times)

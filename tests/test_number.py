@@ -10,14 +10,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from bench.drawing import place_digit, sketch_value, stroke_digit
-from bench.numbers import write_number
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.handlers import Reader
 from demo.number import MAX_DIGITS, MAX_PIECES, group_pieces, label_runs
 from demo.preprocess import BadImage, EmptyDrawing, stroke_width
 from tests.conftest import run_module
-from train.drawn import cropped, pen_strokes
+from train.drawn import cropped, pen_strokes, place_digit, sketch_value, stroke_digit
+from train.written import write_number
 
 
 def flood_count(mask):

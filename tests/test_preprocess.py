@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.drawing import place_digit, sketch_value, stroke_digit
 from demo.contract import INPUT_SHAPE
 from demo.preprocess import EmptyDrawing, center_digit, prepare, sketch_ink
+from train.drawn import place_digit, sketch_value, stroke_digit
 
 
 def geometry(digit):

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bench.drawing import stroke_digit
 from bench.hostile_files import jpeg_declaring, png
 from demo.components import NOT_UPLOADED, uploaded_path
 from demo.decode import BadImage, as_array, check_declared_size, open_file
 from demo.preprocess import prepare
+from train.drawn import stroke_digit
 
 SEVEN = Image.fromarray(((1 - stroke_digit([(110, 100), (290, 100), (170, 320)])) * 255).astype(np.uint8))
 

@@ -1,5 +1,6 @@
 """MNIST digits redrawn the way people draw on the app's pad (numpy and PIL only): the canvas benchmark's
-drawings, the confidence's calibration digits and the number benchmark's pens all come from here."""
+drawings, the confidence's calibration digits, the number writer's pens (train.written), and the digits
+the tests and benchmarks send as the pad and the Sketchpad would, all come from here."""
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -118,3 +119,53 @@ def draw(digit, rng, height, stroke, angle, ink, flatten):
     composite.alpha_composite(Image.fromarray(layer))
     composite = np.asarray(composite)
     return {"background": background, "layers": [] if flatten else [layer], "composite": composite}
+
+
+def sketch_value(ink, color=(0, 0, 0), opaque_layer=False):
+    """ink: float [H, W] in [0, 1] -> the dict Gradio's Sketchpad sends (numpy RGBA images):
+    a white background, one transparent layer whose alpha is the ink, and the composite."""
+    h, w = ink.shape
+    layer = np.zeros((h, w, 4), np.uint8)
+    layer[..., :3] = color
+    layer[..., 3] = (np.clip(ink, 0, 1) * 255).round().astype(np.uint8)
+    background = np.full((h, w, 4), 255, np.uint8)
+    composite = Image.fromarray(background)
+    composite.alpha_composite(Image.fromarray(layer))
+    value = {"background": background, "layers": [layer], "composite": np.asarray(composite)}
+    if opaque_layer:  # some clients flatten everything: no layers, only the opaque composite
+        value["layers"] = []
+    return value
+
+
+def place_digit(digit28, canvas=400, height=0.6, center=(0.5, 0.5)):
+    """A real 28x28 MNIST digit scaled so its ink is `height` of the canvas, centred at `center`."""
+    d = digit28.astype(np.float32) / 255.0
+    rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
+    d = d[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    scale = height * canvas / d.shape[0]
+    size = (max(1, round(d.shape[1] * scale)), max(1, round(d.shape[0] * scale)))
+    big = np.asarray(Image.fromarray(d, mode="F").resize(size, Image.Resampling.BILINEAR)).clip(0, 1)
+    ink = np.zeros((canvas, canvas), np.float32)
+    top = int(np.clip(center[1] * canvas - size[1] / 2, 0, canvas - size[1]))
+    left = int(np.clip(center[0] * canvas - size[0] / 2, 0, canvas - size[0]))
+    ink[top : top + size[1], left : left + size[0]] = big[: canvas - top, : canvas - left]
+    return ink
+
+
+def pad_rgba(digit28, height=0.6) -> np.ndarray:
+    """A real 28x28 MNIST digit on the pad's 800x300 canvas as the pad sends it: black ink on transparent."""
+    ink = place_digit(digit28, CANVAS_H, height)
+    rgba = np.zeros((CANVAS_H, CANVAS_W, 4), np.uint8)
+    left = (CANVAS_W - CANVAS_H) // 2
+    rgba[:, left : left + CANVAS_H, 3] = (ink * 255).round().astype(np.uint8)
+    return rgba
+
+
+def stroke_digit(points, canvas=400, width=28):
+    """A polyline drawn with a round brush, like a mouse stroke."""
+    im = Image.new("F", (canvas, canvas), 0.0)
+    draw = ImageDraw.Draw(im)
+    draw.line(points, fill=1.0, width=width, joint="curve")
+    for x, y in (points[0], points[-1]):
+        draw.ellipse([x - width / 2, y - width / 2, x + width / 2, y + width / 2], fill=1.0)
+    return np.asarray(im)

@@ -109,10 +109,24 @@ def _conv2d_grad(op, grad):
     return [dx, dw]
 
 
+def registry_entry() -> dict | None:
+    """TensorFlow's own gradient entry for Conv2D, which `install` swaps: a private registry
+    (tensorflow.python.framework.ops), so requirements-train.txt pins TensorFlow's minor version and
+    tests/test_fastgrad.py checks it is there. None if a TensorFlow has moved it: training then keeps
+    TensorFlow's own gradients and says so."""
+    try:
+        entry = ops._gradient_registry._registry["Conv2D"]
+    except (AttributeError, KeyError, TypeError):
+        return None
+    return entry if isinstance(entry, dict) and callable(entry.get("type")) else None
+
+
 def install(small_maps: bool = True, flipped_input: bool = True) -> None:
     """Route every Conv2D traced from now on through the chosen rewrites (TensorFlow's where none applies)."""
     global _original
-    entry = ops._gradient_registry._registry["Conv2D"]
+    entry = registry_entry()
+    if entry is None:
+        raise RuntimeError(f"TensorFlow {tf.__version__} keeps no Conv2D gradient where train.fastgrad looks")
     if _original is None:
         _original = entry["type"]
     _use.update(small_maps=small_maps, flipped_input=flipped_input)
@@ -157,6 +171,9 @@ def probe(batch: int = 32, repeats: int = 3, dtype: str = "float32") -> dict[str
 def install_if_faster() -> dict[str, bool]:
     """Install each rewrite that clearly beats TensorFlow's own gradients on this machine, timed in the
     precision training computes in (set the Keras policy first); print which."""
+    if registry_entry() is None:
+        print(f"conv gradients: TensorFlow's own (TensorFlow {tf.__version__} moved the registry fastgrad uses)")
+        return {"small_maps": False, "flipped_input": False}
     dtype = keras.mixed_precision.global_policy().compute_dtype
     t = probe(dtype=dtype)
     chosen = {

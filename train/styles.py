@@ -103,24 +103,51 @@ def straight_nine(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return with_lines(out, [((x, cut - 2), (x - rng.uniform(-1, 3), y1))], width * rng.uniform(0.8, 1.1))
 
 
-FORMS: dict[str, tuple[int, Callable[[np.ndarray, np.random.Generator], np.ndarray]]] = {
+def two_loops(d: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """An 8 as two loops stacked a little apart, the upper one narrower: drawn in the 8's own box and pen."""
+    x0, y0, x1, y1 = ink_box(d)
+    h, w = y1 - y0 + 1, x1 - x0 + 1
+    waist, gap = y0 + rng.uniform(0.4, 0.48) * h, rng.uniform(0.0, 0.08) * h
+    loops = [
+        (centre_of(d, slice(y0, int(waist))), rng.uniform(0.6, 0.85) * w, y0, waist - gap / 2),
+        (centre_of(d, slice(int(waist), y1 + 1)), rng.uniform(0.85, 1.0) * w, waist + gap / 2, y1),
+    ]
+    canvas = Image.new("L", (d.shape[1] * SUPER, d.shape[0] * SUPER), 0)
+    draw = ImageDraw.Draw(canvas)
+    pen = max(1, round(pen_width(d) * rng.uniform(0.8, 1.1) * SUPER))
+    for cx, width, top, bottom in loops:
+        box = [
+            (cx - width / 2 + 0.5) * SUPER,
+            (top + 0.5) * SUPER,
+            (cx + width / 2 + 0.5) * SUPER,
+            (bottom + 0.5) * SUPER,
+        ]
+        draw.ellipse(box, outline=255, width=pen)
+    return np.asarray(canvas.resize(d.shape[::-1], Image.Resampling.BOX), np.float32) * (float(d.max()) / 255.0)
+
+
+Form = tuple[int, Callable[[np.ndarray, np.random.Generator], np.ndarray]]
+FORMS: dict[str, Form] = {
     "1 with a flag": (1, flag),
     "1 with a flag and a foot": (1, lambda d, rng: flag(d, rng, foot=True)),
     "crossed 7": (7, crossed_seven),
     "open-top 4": (4, open_four),
     "9 with a straight stem": (9, straight_nine),
 }
+# Left out of training on purpose: bench.finetune_style teaches it through corrections. Not another
+# digit's shape (a slashed 0 is an 8 written in one stroke), and the shipped model misreads it.
+HELD_OUT: dict[str, Form] = {"8 of two loops": (8, two_loops)}
 
 
 def restyle(d: np.ndarray, form: str, rng: np.random.Generator) -> np.ndarray:
     """One MNIST digit (uint8 28x28) in `form`, back in MNIST geometry (uint8 28x28)."""
-    styled = FORMS[form][1](d, rng)
+    styled = {**FORMS, **HELD_OUT}[form][1](d, rng)
     return (center_digit(styled / max(float(styled.max()), 1.0)) * 255).round().astype(np.uint8)
 
 
 def styled_set(x: np.ndarray, y: np.ndarray, form: str, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """Every digit of the form's class in (x, y), in that form: a styled validation or test set."""
-    digit = FORMS[form][0]
+    digit = {**FORMS, **HELD_OUT}[form][0]
     rng = np.random.default_rng(seed)
     picked = x[y == digit]
     out = np.stack([restyle(d, form, rng) for d in picked]) if len(picked) else np.zeros((0, *x.shape[1:]), np.uint8)
