@@ -17,10 +17,11 @@ from PIL import Image
 
 from bench.drawing import read_text, split_digits
 from bench.report import machine, publish, table
+from demo import preprocess
 from demo.canvas import BRUSH, CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import INPUT_SHAPE, to_model_input
-from demo.preprocess import prepare
+from demo.preprocess import MID_BOX, crop_to_ink, normalised, prepare, resize_longer, stroke_width
 from train.drawn import INKS, STROKES, draw
 
 
@@ -28,6 +29,19 @@ def naive(value):
     """What most demos do: the whole canvas, greyscale, inverted, squashed to 28x28."""
     grey = Image.fromarray(value["composite"][..., :3]).convert("L").resize((28, 28), Image.Resampling.BILINEAR)
     return to_model_input(255 - np.asarray(grey))
+
+
+def training_pen(model: str, data: str | None, n: int = 5000) -> float:
+    """The median pen of `n` of the model's training digits, measured as preprocessing measures a drawing's
+    (cropped, longer side MID_BOX, `stroke_width`): what MID_STROKE stands for, from no test digit."""
+    from train.average import split_of
+    from train.data import load, split
+
+    (x, y), _ = load(data)
+    x_train = split(x, y, *split_of([model]))[0][0]
+    pick = np.random.default_rng(0).choice(len(x_train), n, replace=False)
+    widths = [stroke_width(np.pad(resize_longer(crop_to_ink(normalised(x_train[i])), MID_BOX), 1)) for i in pick]
+    return float(np.median(widths))
 
 
 def main(argv=None):
@@ -42,8 +56,12 @@ def main(argv=None):
         default="test",
         help="val: the training run's held-out digits, for model selection",
     )
+    p.add_argument("--mid-stroke", type=float, default=None, help="preprocess.MID_STROKE for this run (choose on val)")
     p.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     args = p.parse_args(argv)
+    if args.mid_stroke:
+        preprocess.MID_STROKE = args.mid_stroke
+    pen = training_pen(args.model, args.data)
 
     clf = Classifier(args.model)
     x_test, y_test = split_digits(args.model, args.data, args.split)
@@ -123,10 +141,13 @@ def main(argv=None):
         )
     flags = f"--n {args.n}" + (f" --seed {args.seed}" if args.seed else "")
     flags += " --split val" if args.split == "val" else ""
+    flags += f" --mid-stroke {args.mid_stroke:g}" if args.mid_stroke else ""
     body = (
         f"`python -m bench.canvas_robustness {flags}` with `{clf.path.name}` on {machine()}: "
         f"{args.n} MNIST {args.split} digits redrawn on the app's {CANVAS_W}x{CANVAS_H} pad "
-        f"(the app's brush is {BRUSH} px at every size; {synth:.0f} s to synthesise and read). Accuracy "
+        f"(the app's brush is {BRUSH} px at every size; {synth:.0f} s to synthesise and read). Pens are "
+        f"brought towards MID_STROKE = {preprocess.MID_STROKE:g} (the median pen of the model's training "
+        f"digits, measured the same way: {pen:.1f}). Accuracy "
         "through the app's preprocessing as one digit "
         '(a message such as "draw it larger" counts as a miss), how many got a message instead, the '
         "wrong answers given with more than 90% confidence, the same drawing read as a number (the Draw tab) "
