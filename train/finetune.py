@@ -61,10 +61,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--init", default=str(DEFAULT_MODEL), help="the model to start from (ONNX export or weights.h5)")
     p.add_argument("--out", default="runs/finetune", help="run folder; export it with `python -m export --run OUT`")
     p.add_argument("--data", default=None, help="local mnist.npz (default: $MNIST_NPZ, else download)")
-    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--epochs", type=int, default=8)
     p.add_argument("--repeat", type=int, default=4, help="each correction seen this many times per epoch")
     p.add_argument("--replay", type=float, default=6.0, help="MNIST digits per correction seen, each epoch")
-    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (cosine to zero, no warm-up)")
+    p.add_argument("--lr", type=float, default=1e-2, help="peak learning rate (cosine to zero, no warm-up)")
     p.add_argument(
         "--optimizer",
         default="sgd",
