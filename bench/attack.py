@@ -43,7 +43,10 @@ def main(argv=None):
     rows, failures = [], []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), nofile=1024) as (url, proc),
+        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), "--behind-proxy", nofile=1024) as (
+            url,
+            proc,
+        ),
         httpx.Client(timeout=120) as http,
     ):
         target = Target(url, proc.pid, http, Path(tmp))
@@ -84,18 +87,19 @@ def main(argv=None):
             )
             failures += [] if m.ok and right else ["nginx"]
             print(rows[-1], flush=True)
-        load, errors = load_rows(url, proc.pid, [1, 8, 32, 64], args.seconds, drawings(tmp))
+        load, errors = load_rows(url, proc.pid, [1, 8, 32, 64], args.seconds, drawings())
     body = (
         f"`python -m bench.attack --seconds {args.seconds:g}` on {machine()}: one app started as a user "
-        "starts it (soft descriptor limit 1,024), every attack through its HTTP API from 127.0.0.1. "
+        "starts it behind nginx (`--behind-proxy`, soft descriptor limit 1,024), every attack through its "
+        "HTTP API from 127.0.0.1, a script's floods from one forwarded address. "
         "Peak MB: the app's peak resident memory during the attack above where it started. CPU: the app's "
         "CPU time per request sent (all its threads). Floors: 250 MB and 2 s per request, a drawing under 2 s "
         "with 10 heavy photos in flight, under 1 s behind nginx with 1,000 slow clients.\n\n"
         + table(["attack", "answer", "safe", "seconds", "peak MB", "CPU s / request", "next drawing"], rows)
         + f"\n\nMemory: {start_rss:.0f} MB before the attacks, {end_rss:.0f} MB after them all; a burst of "
         f"24 of the biggest accepted photos (16 Mpx PNG, 841 Mpx JPEG) from 8 clients left {kept:+.1f} MB.\n\n"
-        f"Load on the same app, right after, with plain HTTP clients ({args.seconds:g} s per row):\n\n"
-        + table(LOAD_HEADER, load)
+        f"Load on the same app, right after: visitors writing on the pad as the page sends, each from its own "
+        f"address (`bench.load`, {args.seconds:g} s per row):\n\n" + table(LOAD_HEADER, load)
     )
     if errors:
         body += "\n\nFirst errors: " + "; ".join(errors[:3])
