@@ -67,6 +67,12 @@ def pad_id(http: httpx.Client, url: str) -> int:
     return _PAD[url]
 
 
+def visitor(k: int) -> str:
+    """The k-th simulated visitor's address, as nginx forwards it to an app run with --behind-proxy
+    (a documentation range: TEST-NET-2)."""
+    return f"198.51.100.{k % 250 + 1}"
+
+
 def pad_call(http: httpx.Client, url: str, fn: str, payload, session: str = "bench") -> dict:
     """One call of the pad's server function `fn` ("read", "why", "correct"), as the page's client makes
     it; its JSON answer, or {"status": code} when the HTTP request itself is refused."""

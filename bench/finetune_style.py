@@ -119,16 +119,15 @@ def main(argv: list[str] | None = None) -> None:
     export_s = run("-m", "export", "--run", str(out), "--out", str(out / "model.onnx"), *data)
     tuned = Classifier(out / "model.onnx")
 
-    rows = []
-    for name, clf in (("shipped model", shipped), ("fine-tuned on the corrections", tuned)):
-        rows.append(
-            [name, f"{read_right(clf, taught):.1%}", f"{read_right(clf, held_out):.1%}", mnist_test(clf, args.data)]
+    before, after = mnist_test(shipped, args.data), mnist_test(tuned, args.data)
+    rows = [
+        [name, f"{read_right(clf, taught):.1%}", f"{read_right(clf, held_out):.1%}", f"{test:.2%}", points]
+        for name, clf, test, points in (
+            ("shipped model", shipped, before, ""),
+            ("fine-tuned on the corrections", tuned, after, f"{(after - before) * 100:+.2f}"),
         )
-        print(rows[-1], flush=True)
-    rows[1].append(f"{(rows[1][3] - rows[0][3]) * 100:+.2f}")
-    rows[0].append("")
-    for row in rows:
-        row[3] = f"{row[3]:.2%}"
+    ]
+    print(rows, flush=True)
     body = (
         f"`python -m bench.finetune_style --form '{args.form}' --n {args.n}` on {machine()}: {len(digits)} "
         f"digits in a form `train.styles` leaves out of training ({args.form}, `docs/finetune-style.png`), made "

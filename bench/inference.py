@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.client import pad_call, rest_predict
+from bench.client import pad_call, rest_predict, visitor
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL, Classifier
@@ -73,12 +73,12 @@ def pad_latencies(url, payloads, labels, n_requests):
     """p50/p95/p99 of the pad's `read` over plain HTTP, as the page calls it, checking every answer."""
     import httpx
 
-    cases = itertools.cycle(enumerate(zip(payloads, labels)))
+    cases = enumerate(itertools.cycle(zip(payloads, labels)))
     with httpx.Client(timeout=60) as http:
 
         def read():  # each from its own address (the app runs --behind-proxy): one visitor is held to 8 a second
             k, (payload, y) = next(cases)
-            http.headers["X-Real-IP"] = f"198.51.100.{k % 250 + 1}"
+            http.headers["X-Real-IP"] = visitor(k)
             assert pad_call(http, url, "read", payload)["number"] == y
 
         return time_calls(read, n_requests, warmup=3)

@@ -2,7 +2,7 @@
 
 Each client is a thread that writes real digits on the pad the way the page does: one 800x300 PNG of
 the ink per pen lift to the pad's `read` server function, read through the number path, a pen lift
-every `--pace` seconds at most (a fast writer), from its own address (the app runs `--behind-proxy`
+every PACE seconds at most (a fast writer), from its own address (the app runs `--behind-proxy`
 and each client says its X-Real-IP, as nginx would), in a loop for a bounded time. Reports answers/s,
 latency percentiles, "busy" answers (the gate's refusal when readings wait over 2 s), errors and wrong
 answers (must be 0) and the server's resident memory. `--soak 600` instead holds 16 clients for 10
@@ -18,7 +18,7 @@ import time
 import httpx
 import numpy as np
 
-from bench.client import pad_call
+from bench.client import pad_call, visitor
 from bench.drawing import FIXTURE
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
@@ -50,9 +50,12 @@ def client_loop(url, cases, deadline, out, lock, address):
                 problem = repr(e)[:200]
             spent = time.perf_counter() - t
             with lock:
-                (latencies if problem is None else busy if problem == "busy" else errors).append(
-                    spent * 1000 if problem is None else problem
-                )
+                if problem is None:
+                    latencies.append(spent * 1000)
+                elif problem == "busy":
+                    busy.append(problem)
+                else:
+                    errors.append(problem)
             time.sleep(max(0.0, PACE - spent))
 
 
@@ -61,8 +64,7 @@ def run(url, clients, seconds, cases):
     out, lock = ([], [], []), threading.Lock()
     deadline = time.time() + seconds
     threads = [
-        threading.Thread(target=client_loop, args=(url, cases, deadline, out, lock, f"198.51.100.{k % 250 + 1}"))
-        for k in range(clients)
+        threading.Thread(target=client_loop, args=(url, cases, deadline, out, lock, visitor(k))) for k in range(clients)
     ]
     started = time.time()
     for t in threads:
