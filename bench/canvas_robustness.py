@@ -32,15 +32,16 @@ def naive(value):
 
 
 def training_pen(model: str, data: str | None, n: int = 5000) -> float:
-    """The median pen of `n` of the model's training digits, measured as preprocessing measures a drawing's
-    (cropped, longer side MID_BOX, `stroke_width`): what MID_STROKE stands for, from no test digit."""
+    """The median pen of `n` of the model's training digits, measured as `normalise_stroke` measures a
+    drawing's before comparing it with MID_STROKE (cropped, longer side MID_BOX, `stroke_width`): what
+    MID_STROKE stands for, from no test digit."""
     from train.average import split_of
     from train.data import load, split
 
     (x, y), _ = load(data)
     x_train = split(x, y, *split_of([model]))[0][0]
     pick = np.random.default_rng(0).choice(len(x_train), n, replace=False)
-    widths = [stroke_width(np.pad(resize_longer(crop_to_ink(normalised(x_train[i])), MID_BOX), 1)) for i in pick]
+    widths = [stroke_width(resize_longer(crop_to_ink(normalised(x_train[i])), MID_BOX)) for i in pick]
     return float(np.median(widths))
 
 
