@@ -68,6 +68,13 @@ class Config:
             "of each form's digits join the training digits (0 = MNIST's forms only)"
         },
     )
+    redrawn: float = field(
+        default=0.0,
+        metadata={
+            "help": "digits as the pad gives them (train.redrawn: a pen along the centreline, every size, read "
+            "back by the app's preprocessing): copies of this fraction of the training digits join them"
+        },
+    )
     no_augment: bool = field(default=False, metadata={"help": "train without augmentation"})
     val_size: int = field(default=5000, metadata={"help": "training images held out for validation"})
     limit: int = field(default=0, metadata={"help": "use only this many training images (quick runs); 0 = all"})

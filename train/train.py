@@ -21,6 +21,7 @@ from train.from_onnx import check_init, start_from
 from train.layout import BEST, CONFIG, LAST, METRICS, STATE
 from train.model import build_model, load_weights, save_weights, zero_residual_branches
 from train.policy import RunState, StopReason
+from train.redrawn import with_redrawn
 from train.styles import FORMS, styled_set, with_styles
 
 PIPELINE_THREADS = 2  # parallel augmentation calls and batches prefetched: ahead of any step here
@@ -220,7 +221,7 @@ def run(cfg):
     (x_tr, y_tr), (x_val, y_val) = data.split(x_train, y_train, cfg.val_size, cfg.seed)
     if cfg.limit:
         x_tr, y_tr = x_tr[: cfg.limit], y_tr[: cfg.limit]
-    x_tr, y_tr = with_styles(x_tr, y_tr, cfg.styles, cfg.seed)
+    x_tr, y_tr = with_redrawn(*with_styles(x_tr, y_tr, cfg.styles, cfg.seed), cfg.redrawn, cfg.seed)
     styled_val = {form: styled_set(x_val, y_val, form, cfg.seed) for form in FORMS}
     x_tr, x_val, x_test = (to_model_input(a) for a in (x_tr, x_val, x_test))
     print(f"train {len(x_tr)}  validation {len(x_val)}  test {len(x_test)}  precision {precision}")
