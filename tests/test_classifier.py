@@ -19,17 +19,21 @@ def test_shipped_model_classifies_real_test_digits(classifier, sample):
 
 
 def test_shipped_model_reads_real_digits_drawn_on_a_canvas(classifier, sample):
-    """Real digits as drawings: big, small, off-centre; through the Sketchpad value and `predict`."""
+    """Real digits as drawings: big, small, off-centre; through the Sketchpad value and `predict` (a digit
+    preprocessing refuses counts as a miss)."""
     placements = [(0.7, (0.5, 0.5)), (0.3, (0.25, 0.7)), (0.5, (0.7, 0.35))]
     hits = total = 0
-    for i, (digit, label) in enumerate(zip(sample["x_test"][:60], sample["y_test"][:60])):
+    for i, (digit, label) in enumerate(zip(sample["x_test"][:300], sample["y_test"][:300])):
         height, center = placements[i % 3]
-        pred = classifier.predict(sketch_value(place_digit(digit, 400, height, center)), k=3)
+        total += 1
+        try:
+            pred = classifier.predict(sketch_value(place_digit(digit, 400, height, center)), k=3)
+        except ValueError:
+            continue
         probs = [p for _, p in pred.top]
         assert len(pred.top) == 3 and probs == sorted(probs, reverse=True) and pred.confidence == probs[0]
         hits += pred.digit == label
-        total += 1
-    assert hits / total > 0.95, f"{hits}/{total}"
+    assert hits / total > 0.97, f"{hits}/{total}"
 
 
 def test_metadata_describes_the_shipped_model(classifier):
