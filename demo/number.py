@@ -24,7 +24,7 @@ TOO_SCATTERED = (
     "with joined strokes."
 )
 OVERLAP = 0.5  # pieces whose x-ranges overlap by this much of the narrower one are one digit
-STACKED = 0.2  # ... or by this much when one is wholly above the other (a slanted stroke lifted midway)
+STACKED = 0.01  # ... or by any column when one is wholly above the other (digits are never stacked)
 FLAT = 0.45  # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit
 MARK = 0.3  # a mark this close (fraction of a digit's height) to a digit belongs to it
 SPECK = 0.06  # a mark smaller than this, further away, is a stray dot

@@ -113,10 +113,12 @@ def test_the_pieces_of_one_digit_stay_one_digit(classifier, sample):
     assert sum(got == truth for got, truth in read) >= 10, read
 
 
-def test_a_slanted_stroke_lifted_midway_is_one_digit(classifier):
-    """The two halves of a slanted 1 barely overlap across the line, but one sits above the other."""
+@pytest.mark.parametrize("lean,width", [(60, 14), (80, 10), (100, 10), (100, 14)])
+def test_a_slanted_stroke_lifted_midway_is_one_digit(classifier, lean, width):
+    """The two halves of a slanted 1 barely overlap across the line (a few columns at the steepest
+    slants), but one sits above the other, and digits are never written one above the other."""
     ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
-    ink[:, 250:550] = stroke_digit([(200, 50), (140, 250)], canvas=300, width=14)
+    ink[:, 250:550] = stroke_digit([(150 + lean / 2, 50), (150 - lean / 2, 250)], canvas=300, width=width)
     ink[140:152] = 0  # the pen lifted for a moment
     answer = classifier.read_number(sketch_value(ink))
     assert answer.text == "1", answer.as_json()
