@@ -88,13 +88,18 @@ def pen_strokes(digit, height, width):
     return img.filter(ImageFilter.GaussianBlur(1.0))
 
 
+def pen_px(stroke: int, height: int) -> float:
+    """A centreline pen of STROKES (the negative codes) in px, for a digit `height` px tall."""
+    return PEN[stroke] * height if stroke in PEN else BRUSH
+
+
 def draw(digit, rng, height, stroke, angle, ink, flatten):
     """One synthetic drawing as the Sketchpad value (background, one RGBA layer, composite)."""
     d = cropped(digit)
     h = int(height * CANVAS_H)
     w = max(2, int(d.shape[1] * h / d.shape[0]))
     if stroke < 0:  # a pen along the digit's centreline: a fine one, or the app's own brush
-        big = pen_strokes(digit, h, PEN[stroke] * h if stroke in PEN else BRUSH)
+        big = pen_strokes(digit, h, pen_px(stroke, h))
     else:  # MNIST's own stroke, widened at 1/4 size then smoothed up
         quarter = Image.fromarray(d, mode="F").resize((max(2, w // 4), max(2, h // 4)), Image.Resampling.BILINEAR)
         mask = Image.fromarray(((np.asarray(quarter) > 0.45) * 255).astype(np.uint8))

@@ -4,12 +4,12 @@ not only MNIST's scans. Made from MNIST training digits only, like the writing f
 
 import numpy as np
 
-from demo.canvas import BRUSH, CANVAS_H
+from demo.canvas import CANVAS_H
 from demo.preprocess import center_digit
-from train.drawn import PEN, pen_strokes
+from train.drawn import STROKES, pen_px, pen_strokes
 
 SIZES = (0.15, 0.8)  # a digit's height as a fraction of the pad's: a small hand to the full pad
-PENS = (PEN[-2], PEN[-1], None)  # fine and thin pens (a fraction of the height), or the app's brush (BRUSH px)
+PENS = tuple(STROKES[k] for k in ("fine pen", "thin", "the app's brush"))  # the pens along the centreline
 
 
 def redraw(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -17,7 +17,7 @@ def redraw(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     app reads a drawing: uint8 28x28 again."""
     height = int(rng.uniform(*SIZES) * CANVAS_H)
     pen = PENS[int(rng.integers(0, len(PENS)))]
-    ink = np.asarray(pen_strokes(digit, height, BRUSH if pen is None else pen * height), np.float32) / 255.0
+    ink = np.asarray(pen_strokes(digit, height, pen_px(pen, height)), np.float32) / 255.0
     return (center_digit(ink, CANVAS_H) * 255).round().clip(0, 255).astype(np.uint8)
 
 
