@@ -27,6 +27,17 @@ def run_problem(run: Path) -> str | None:
     return f"--run {run} holds no {BEST}{hint}."
 
 
+def history_problem(paths: list[str]) -> str | None:
+    """One sentence if a --history-before path is not a run's history."""
+    from train.history import HistoryError, chain
+
+    try:
+        chain(paths)
+    except HistoryError as e:
+        return f"--history-before: {e}"
+    return None
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(
         prog="python -m export",
@@ -51,8 +62,16 @@ def main(argv=None):
     p.add_argument(
         "--temperature-digits", type=int, default=2500, help="validation digits that fit the confidence's temperature"
     )
+    p.add_argument(
+        "--history-before",
+        nargs="+",
+        default=[],
+        metavar="HISTORY",
+        help="histories of the cycles RUN started from (run folders or exported .history.json files), joined "
+        "in front of its own: the curves and the card count the whole training",
+    )
     args = p.parse_args(argv)
-    if problem := run_problem(Path(args.run)):  # before TensorFlow loads or MNIST downloads
+    if problem := run_problem(Path(args.run)) or history_problem(args.history_before):  # before TensorFlow loads
         sys.exit(f"error: {problem}")
     args.out = args.out or str(Path(args.run) / "model.onnx")
 
@@ -63,7 +82,7 @@ def main(argv=None):
         (x_train, _), (x_test, y_test) = data.load(args.data)
         if args.limit_test:
             x_test, y_test = x_test[: args.limit_test], y_test[: args.limit_test]
-        summary = export(args.run, args.out, x_test, y_test, args.parity)
+        summary = export(args.run, args.out, x_test, y_test, args.parity, args.history_before)
     except (ExportError, data.DataError) as e:
         sys.exit(f"error: {e}")
     print(f"wrote {summary['path']} ({summary['size_mb']:.1f} MB), test accuracy {summary['test_accuracy']:.4%}")

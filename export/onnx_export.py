@@ -11,6 +11,7 @@ from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, O
 from demo.fileio import write_json
 from export.graph import optimize
 from export.onnx_io import save, session
+from train.history import COLUMNS, chain
 from train.layout import BEST, HISTORY, METRICS, arch_of, best_epoch, recipe_of
 
 PARITY_ATOL = 1e-4
@@ -83,8 +84,21 @@ def set_metadata(proto, card: ModelCard):
         entry.key, entry.value = k, v
 
 
-def export(run_dir, dest, x_test, y_test, parity_count=256):
-    """Returns a summary dict. Writes `dest` plus its history/metrics beside it, or raises."""
+def with_history_before(run_dir, metrics, before):
+    """The run's history and metrics as the whole training: the histories of the cycles it started from
+    (`before`) joined in front, its epochs counted from there."""
+    earlier = chain(before)
+    own = [run_dir] if (run_dir / HISTORY).exists() else []
+    metrics = {**metrics, "epochs_run": metrics.get("epochs_run", 0) + len(earlier)}
+    if best_epoch(metrics) is not None:
+        metrics["best_epoch"] = best_epoch(metrics) + len(earlier)
+    metrics["history_before"] = [str(p) for p in before]
+    return {"columns": COLUMNS, "epochs": chain([*before, *own])}, metrics
+
+
+def export(run_dir, dest, x_test, y_test, parity_count=256, history_before=()):
+    """Returns a summary dict. Writes `dest` plus its history/metrics beside it, or raises. `history_before`:
+    histories of the cycles the run started from (run folders or exported .history.json files)."""
     run_dir, dest = Path(run_dir), Path(dest)
     model = load_keras(run_dir)
     proto = to_onnx(model)
@@ -102,6 +116,8 @@ def export(run_dir, dest, x_test, y_test, parity_count=256):
 
     metrics = json.loads((run_dir / METRICS).read_text()) if (run_dir / METRICS).exists() else {}
     history = json.loads((run_dir / HISTORY).read_text()) if (run_dir / HISTORY).exists() else None
+    if history_before:
+        history, metrics = with_history_before(run_dir, metrics, history_before)
     config = recipe_of(run_dir)
     stem = dest.name.removesuffix(".onnx")
     history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"

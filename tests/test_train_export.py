@@ -202,6 +202,31 @@ def test_time_budget_fits_the_schedule_to_the_minutes_and_ends_the_run_there(tmp
     assert json.loads((tmp_path / "metrics.json").read_text())["stop_reason"] == "time budget spent"
 
 
+def test_a_restart_exports_with_the_cycles_before_it_in_its_history(run_dir):
+    """A warm restart shipped alone: its curves and card count the main cycle's epochs too."""
+    out = run_dir[0]
+    dest = out / "restart" / "joined.onnx"
+    result = run_module(
+        "-m", "export", "--run", str(out / "restart"), "--out", str(dest), "--data", str(FIXTURE),
+        "--history-before", str(out), "--temperature-digits", "100",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    main = json.loads((out / "history.json").read_text())["epochs"]
+    own = json.loads((out / "restart" / "history.json").read_text())["epochs"]
+    joined = json.loads((out / "restart" / "joined.history.json").read_text())["epochs"]
+    assert [h["epoch"] for h in joined] == [1, 2, 3, 4] and joined[3]["val_loss"] == own[0]["val_loss"]
+    assert [h["val_loss"] for h in joined[:3]] == [h["val_loss"] for h in main]
+    metrics = json.loads((out / "restart" / "joined.metrics.json").read_text())
+    assert metrics["epochs_run"] == 4 and metrics["best_epoch"] == 4 and metrics["history_before"] == [str(out)]
+    meta = {p.key: p.value for p in onnx.load(str(dest), load_external_data=False).metadata_props}
+    assert ModelCard.from_metadata(meta).epochs == 4 and ModelCard.from_metadata(meta).best_epoch == 4
+    wrong = run_module(
+        "-m", "export", "--run", str(out), "--out", str(out / "no.onnx"), "--history-before", str(out / "no.json")
+    )  # told before TensorFlow loads, and nothing is written
+    assert wrong.returncode != 0 and "--history-before" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert not (out / "no.onnx").exists()
+
+
 def test_export_without_a_trained_run_says_what_to_do(tmp_path):
     result = run_module(
         "-m", "export", "--run", str(tmp_path), "--out", str(tmp_path / "m.onnx"), "--data", str(FIXTURE)

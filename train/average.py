@@ -20,7 +20,7 @@ from train import data, history
 from train.config import Config
 from train.evaluate import evaluate
 from train.from_onnx import InitError
-from train.layout import BEST, CONFIG, HISTORY, METRICS, arch_in, folder_of, recipe_of
+from train.layout import BEST, CONFIG, METRICS, arch_in, folder_of, recipe_of
 
 BN_IMAGES = 5000  # training digits, un-augmented, that measure the averaged model's BatchNorm statistics
 
@@ -91,19 +91,10 @@ def remeasure_batchnorm(model, images, batch=500):
 
 def chained_history(paths):
     """The training history behind the averaged model: the runs' histories end to end, renumbered."""
-    rows = []
-    for path in paths:
-        path = Path(path)
-        path = path / HISTORY if path.is_dir() else path
-        if not path.is_file():
-            raise InitError(f"--history {path}: no such file; pass run folders or history.json files.")
-        try:
-            epochs = history.load(path)
-        except history.HistoryError as e:
-            raise InitError(f"--history {e}") from None
-        for row in epochs:
-            rows.append({**row, "epoch": len(rows) + 1})
-    return rows
+    try:
+        return history.chain(paths)
+    except history.HistoryError as e:
+        raise InitError(f"--history: {e}") from None
 
 
 def average(

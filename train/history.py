@@ -43,6 +43,16 @@ def load(path):
     return epochs
 
 
+def chain(paths) -> list[dict]:
+    """Runs' histories end to end, renumbered: the training behind a model made in several cycles (a warm
+    restart's curves start where the cycle before ended)."""
+    rows = []
+    for path in paths:
+        for row in load(path):
+            rows.append({**row, "epoch": len(rows) + 1})
+    return rows
+
+
 def pyplot():
     """Agg backend: no window, never blocks, works on a server."""
     import matplotlib
