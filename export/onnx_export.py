@@ -84,16 +84,20 @@ def set_metadata(proto, card: ModelCard):
         entry.key, entry.value = k, v
 
 
-def with_history_before(run_dir, metrics, before):
+def with_history_before(history, metrics, before):
     """The run's history and metrics as the whole training: the histories of the cycles it started from
-    (`before`) joined in front, its epochs counted from there."""
+    (`before`) joined in front, its epochs counted from there. `history`: the run's own, or None (an average)."""
     earlier = chain(before)
-    own = [run_dir] if (run_dir / HISTORY).exists() else []
-    metrics = {**metrics, "epochs_run": metrics.get("epochs_run", 0) + len(earlier)}
+    own = [{**row, "epoch": len(earlier) + k} for k, row in enumerate(history["epochs"] if history else [], 1)]
+    metrics = {
+        **metrics,
+        "epochs_run": metrics.get("epochs_run", 0) + len(earlier),
+        "train_seconds_total": round(metrics.get("train_seconds_total", 0) + sum(e["seconds"] for e in earlier), 1),
+        "history_before": [str(p) for p in before],
+    }
     if best_epoch(metrics) is not None:
         metrics["best_epoch"] = best_epoch(metrics) + len(earlier)
-    metrics["history_before"] = [str(p) for p in before]
-    return {"columns": COLUMNS, "epochs": chain([*before, *own])}, metrics
+    return {"columns": COLUMNS, "epochs": earlier + own}, metrics
 
 
 def export(run_dir, dest, x_test, y_test, parity_count=256, history_before=()):
@@ -117,7 +121,7 @@ def export(run_dir, dest, x_test, y_test, parity_count=256, history_before=()):
     metrics = json.loads((run_dir / METRICS).read_text()) if (run_dir / METRICS).exists() else {}
     history = json.loads((run_dir / HISTORY).read_text()) if (run_dir / HISTORY).exists() else None
     if history_before:
-        history, metrics = with_history_before(run_dir, metrics, history_before)
+        history, metrics = with_history_before(history, metrics, history_before)
     config = recipe_of(run_dir)
     stem = dest.name.removesuffix(".onnx")
     history_name, metrics_name = f"{stem}.history.json", f"{stem}.metrics.json"

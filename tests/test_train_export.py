@@ -218,6 +218,7 @@ def test_a_restart_exports_with_the_cycles_before_it_in_its_history(run_dir):
     assert [h["val_loss"] for h in joined[:3]] == [h["val_loss"] for h in main]
     metrics = json.loads((out / "restart" / "joined.metrics.json").read_text())
     assert metrics["epochs_run"] == 4 and metrics["best_epoch"] == 4 and metrics["history_before"] == [str(out)]
+    assert metrics["train_seconds_total"] >= sum(h["seconds"] for h in main + own) - 0.1
     meta = {p.key: p.value for p in onnx.load(str(dest), load_external_data=False).metadata_props}
     assert ModelCard.from_metadata(meta).epochs == 4 and ModelCard.from_metadata(meta).best_epoch == 4
     wrong = run_module(
