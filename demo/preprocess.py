@@ -13,6 +13,7 @@ from PIL import Image, ImageFilter
 
 from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
 from demo.decode import BadImage, as_array
+from demo.pieces import label_runs
 
 __all__ = ["BadImage", "EmptyDrawing", "prepare", "sketch_ink", "ink_map", "center_digit"]
 
@@ -27,6 +28,8 @@ MAX_GREY = 0.5  # strokes are mostly ink or paper; half grey (at 80 px) is noise
 DOT = 0.08  # a solid mark under 8% of the picture's side is a dot, not a digit
 BLOB = 0.4  # a pen this wide for the digit's size (fraction of its longer side) fills its loops
 MAX_INK = 0.5  # ink on more than half the picture is a filled canvas or noise, not a digit
+BRIDGE = 7  # px at MID_BOX: the widest gap closed inside a digit drawn in pieces (a dotted stroke)
+MANY_PIECES = 3  # a 4 or a 5 is often two pieces; three or more is a broken stroke
 MAX_LAYERS = 1  # a Sketchpad value: background, the one layer our canvas draws on, composite
 
 
@@ -153,6 +156,16 @@ def normalise_stroke(mid: np.ndarray) -> np.ndarray:
     return mid
 
 
+def bridged(mid: np.ndarray) -> np.ndarray:
+    """A digit in MANY_PIECES or more pieces of ink (a dotted or broken stroke) with its small gaps
+    closed, since the model learnt whole strokes; a digit in one or two pieces is left as it is."""
+    if label_runs(mid > INK_THRESHOLD)[1] < MANY_PIECES:
+        return mid
+    k = BRIDGE | 1
+    closed = Image.fromarray(np.pad(mid, k), mode="F").filter(ImageFilter.MaxFilter(k)).filter(ImageFilter.MinFilter(k))
+    return np.asarray(closed)[k:-k, k:-k]
+
+
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     """The smallest box holding every pixel with at least INK_THRESHOLD of the strongest ink (1)."""
     keep = ink > INK_THRESHOLD
@@ -196,7 +209,7 @@ def center_digit(ink: np.ndarray, canvas: int = 0) -> np.ndarray:
         raise BadImage(
             "No clear pen strokes found: the picture looks like noise or is very blurred; draw or photograph one digit."
         )
-    mid = normalise_stroke(mid)
+    mid = normalise_stroke(bridged(mid))
     small = resize_longer(mid, DIGIT_BOX)
     nh, nw = small.shape
     # MNIST puts the centre of mass at pixel (14, 14) of 28x28, measured in pixel indices.

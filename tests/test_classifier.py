@@ -80,3 +80,23 @@ def test_bad_model_files_get_one_clear_sentence(tmp_path, make, message):
     with pytest.raises(ModelError, match=message) as err:
         Classifier(path)
     assert str(path) in str(err.value) and "python -m train" in str(err.value)
+
+
+def test_a_dotted_stroke_reads_as_the_whole_stroke(classifier, sample):
+    """Real digits cut into pieces by blank rows (a dotted or broken stroke) read as they do whole: the
+    gaps are closed before the model sees them. A digit in one or two pieces is left exactly as it is."""
+    from demo.preprocess import bridged
+
+    digits = [(d, y) for d, y in zip(sample["x_test"], sample["y_test"])][:120]
+    hits = 0
+    for i, (digit, label) in enumerate(digits):
+        dotted = digit.copy()
+        dotted[:: 4 + i % 3] = 0
+        try:
+            hits += classifier.predict(sketch_value(place_digit(dotted, 300, 0.7))).digit == label
+        except ValueError:
+            pass
+    assert hits >= 0.97 * len(digits), f"{hits}/{len(digits)}"
+    two_strokes = np.zeros((80, 60), np.float32)
+    two_strokes[5:11, 25:55] = two_strokes[14:75, 10:16] = 1  # a flag lifted off its stem, a gap of 3 px
+    assert bridged(two_strokes) is two_strokes

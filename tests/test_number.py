@@ -12,7 +12,8 @@ from PIL import Image
 
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.handlers import Reader
-from demo.number import MAX_DIGITS, MAX_PIECES, group_pieces, label_runs
+from demo.number import MAX_DIGITS, MAX_PIECES, group_pieces
+from demo.pieces import label_runs
 from demo.preprocess import BadImage, EmptyDrawing, stroke_width
 from tests.conftest import run_module
 from train.drawn import cropped, pen_strokes, place_digit, sketch_value, stroke_digit

@@ -4,7 +4,7 @@ what its name says, and only the training forms (never the held-out one) enter t
 import numpy as np
 import pytest
 
-from demo.number import label_runs
+from demo.pieces import label_runs
 from train.styles import FORMS, HELD_OUT, styled_set, with_styles
 
 
