@@ -26,6 +26,8 @@ RECIPE_SHOWN = (
     "zoom",
     "shift",
     "stroke",
+    "styles",
+    "redrawn",
     "no_augment",
     "time_budget",
     "pause_after",

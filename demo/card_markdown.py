@@ -53,7 +53,9 @@ def model_card(classifier: Classifier, metrics: dict | None) -> str:
                 if recipe.get("no_augment")
                 else f"augmentation: rotation ±{recipe.get('rotation')}°, zoom ±{recipe.get('zoom')}, "
                 f"shift ±{recipe.get('shift')}"
-                f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}; "
+                f"{f', pen width ±{stroke}' if (stroke := recipe.get('stroke')) else ''}"
+                f"{f', the writing forms on {forms:.0%} of their digits' if (forms := recipe.get('styles')) else ''}"
+                f"{f', {drawn:.0%} redrawn with the pad pens' if (drawn := recipe.get('redrawn')) else ''}; "
             )
             + f"{recipe.get('precision_used')}, seed {recipe.get('seed')}."
         )
