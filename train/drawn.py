@@ -147,7 +147,7 @@ def place_digit(digit28, canvas=400, height=0.6, center=(0.5, 0.5)):
     d = digit28.astype(np.float32) / 255.0
     rows, cols = np.flatnonzero(d.max(1) > 0.1), np.flatnonzero(d.max(0) > 0.1)
     d = d[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    scale = height * canvas / d.shape[0]
+    scale = min(height * canvas / d.shape[0], canvas / d.shape[1])  # a digit wider than tall still fits
     size = (max(1, round(d.shape[1] * scale)), max(1, round(d.shape[0] * scale)))
     big = np.asarray(Image.fromarray(d, mode="F").resize(size, Image.Resampling.BILINEAR)).clip(0, 1)
     ink = np.zeros((canvas, canvas), np.float32)
