@@ -11,7 +11,7 @@ from demo.contract import DESCRIPTION, INPUT_NAME, INPUT_SHAPE, LABELS, OPSET, O
 from demo.fileio import write_json
 from export.graph import optimize
 from export.onnx_io import save, session
-from train.history import COLUMNS, chain
+from train.history import COLUMNS, chain, joined
 from train.layout import BEST, HISTORY, METRICS, arch_of, best_epoch, recipe_of
 
 PARITY_ATOL = 1e-4
@@ -88,7 +88,6 @@ def with_history_before(history, metrics, before):
     """The run's history and metrics as the whole training: the histories of the cycles it started from
     (`before`) joined in front, its epochs counted from there. `history`: the run's own, or None (an average)."""
     earlier = chain(before)
-    own = [{**row, "epoch": len(earlier) + k} for k, row in enumerate(history["epochs"] if history else [], 1)]
     metrics = {
         **metrics,
         "epochs_run": metrics.get("epochs_run", 0) + len(earlier),
@@ -97,7 +96,7 @@ def with_history_before(history, metrics, before):
     }
     if best_epoch(metrics) is not None:
         metrics["best_epoch"] = best_epoch(metrics) + len(earlier)
-    return {"columns": COLUMNS, "epochs": earlier + own}, metrics
+    return {"columns": COLUMNS, "epochs": joined([earlier, history["epochs"] if history else []])}, metrics
 
 
 def export(run_dir, dest, x_test, y_test, parity_count=256, history_before=()):

@@ -5,8 +5,10 @@ import onnx
 import pytest
 from onnx import TensorProto, helper
 
+from bench.dotted import dotted
 from demo.classifier import Classifier, ModelError
 from demo.contract import to_model_input
+from demo.preprocess import bridged
 from tests.conftest import SHIPPED
 from train.drawn import place_digit, sketch_value
 
@@ -85,15 +87,13 @@ def test_bad_model_files_get_one_clear_sentence(tmp_path, make, message):
 def test_a_dotted_stroke_reads_as_the_whole_stroke(classifier, sample):
     """Real digits cut into pieces by blank rows (a dotted or broken stroke) read as they do whole: the
     gaps are closed before the model sees them. A digit in one or two pieces is left exactly as it is."""
-    from demo.preprocess import bridged
-
     digits = [(d, y) for d, y in zip(sample["x_test"], sample["y_test"])][:120]
     hits = 0
     for i, (digit, label) in enumerate(digits):
-        dotted = digit.copy()
-        dotted[:: 4 + i % 3] = 0
         try:
-            hits += classifier.predict(sketch_value(place_digit(dotted, 300, 0.7))).digit == label
+            hits += (
+                classifier.predict(sketch_value(place_digit(dotted(digit, "rows", 4 + i % 3), 300, 0.7))).digit == label
+            )
         except ValueError:
             pass
     assert hits >= 0.97 * len(digits), f"{hits}/{len(digits)}"

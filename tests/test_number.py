@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
+from bench.dotted import dotted
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.handlers import Reader
 from demo.number import MAX_DIGITS, MAX_PIECES, group_pieces
@@ -95,18 +96,11 @@ def test_one_digit_alone_is_never_split(classifier, sample):
         assert len(classifier.read_number(sketch_value(wide)).digits) == 1
 
 
-def broken(digit28, step):
-    """A real digit whose strokes are cut by blank rows every `step` px: a dotted stroke."""
-    d = digit28.copy()
-    d[::step] = 0
-    return d
-
-
 def test_the_pieces_of_one_digit_stay_one_digit(classifier, sample):
     x, y = sample["x_test"], sample["y_test"]
     read = []
     for i in [int(np.flatnonzero(y == d)[k]) for d in (1, 4, 5, 7) for k in range(3)]:
-        ink = place_digit(broken(x[i], 5), CANVAS_H, 0.7)
+        ink = place_digit(dotted(x[i], "rows", 5), CANVAS_H, 0.7)
         pad = np.zeros((CANVAS_H, CANVAS_W), np.float32)
         pad[:, 200 : 200 + CANVAS_H] = ink
         read.append((classifier.read_number(sketch_value(pad)).text, str(y[i])))

@@ -43,14 +43,18 @@ def load(path):
     return epochs
 
 
-def chain(paths) -> list[dict]:
-    """Runs' histories end to end, renumbered: the training behind a model made in several cycles (a warm
-    restart's curves start where the cycle before ended)."""
+def joined(histories) -> list[dict]:
+    """Lists of epochs end to end, renumbered: a warm restart's curves start where the cycle before ended."""
     rows = []
-    for path in paths:
-        for row in load(path):
+    for epochs in histories:
+        for row in epochs:
             rows.append({**row, "epoch": len(rows) + 1})
     return rows
+
+
+def chain(paths) -> list[dict]:
+    """Runs' histories end to end, renumbered: the training behind a model made in several cycles."""
+    return joined(load(path) for path in paths)
 
 
 def pyplot():
