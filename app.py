@@ -15,12 +15,18 @@ from demo.correct import Corrector
 from demo.correction_store import DEFAULT_STORE, Store
 from demo.memory import tune_malloc
 from demo.pad import MAX_PAYLOAD
-from demo.server import BodyLimit, os_error_handler, port_in_use, quiet_foreign_file_records, raise_fd_limit
+from demo.server import os_error_handler, port_in_use, quiet_foreign_file_records, raise_fd_limit
+from demo.serving.limits import KB, MB, BodyLimit
 from demo.ui import CSS, KEEP_UPLOADS, build_app
 
 CONCURRENCY = 2  # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"
 # What one visitor may cost a public link (README, "Safe to share"):
 MAX_FILE_SIZE = "10mb"  # an upload; a phone photo is 2-5 MB
+BODIES = {  # bytes a request body may hold, per route, refused with 413 before it is read (demo.serving.limits)
+    "/upload": 10 * MB + 64 * KB,  # MAX_FILE_SIZE and the multipart form around it
+    "/component_server": MAX_PAYLOAD + 4 * KB,  # the pad's drawing and JSON's few fields
+}
+OTHER_BODIES = 64 * KB  # every other route (the queue's /call/* and /queue/join): JSON naming uploaded files
 QUEUE_SIZE = 64  # events waiting at once, page and API together; more are refused at once
 SESSIONS = 500  # session states kept (every API call opens one), oldest dropped first
 
@@ -68,17 +74,7 @@ def main(argv=None):
         help="SQLite file that keeps the corrections people give (the page says what is kept)",
     )
     p.add_argument("--no-corrections", action="store_true", help="take no corrections; nothing is written")
-    p.add_argument(
-        "--behind-proxy",
-        action="store_true",
-        help="count limits per the address nginx on this machine forwards (X-Real-IP from loopback only)",
-    )
     args = p.parse_args(argv)
-    if args.behind_proxy and args.share:
-        sys.exit(
-            "error: --behind-proxy trusts the address nginx forwards on loopback, and a --share link arrives on "
-            "loopback too, where anyone could claim an address; use one or the other."
-        )
     if port_in_use(args.host, args.port):
         sys.exit(
             f"error: port {args.port} on {args.host} is already in use (is the app running already?); "
@@ -100,7 +96,6 @@ def main(argv=None):
         concurrency=args.concurrency,
         keep_uploads=args.keep_uploads,
         corrector=corrector,
-        behind_proxy=args.behind_proxy,
     )
     app.queue(default_concurrency_limit=args.concurrency, max_size=QUEUE_SIZE)
     app.launch(
@@ -112,8 +107,7 @@ def main(argv=None):
         state_session_capacity=SESSIONS,
         app_kwargs={
             "exception_handlers": {OSError: os_error_handler},
-            # the pad's calls: the payload plus JSON's few fields, refused before it is read
-            "middleware": [Middleware(BodyLimit, limit=MAX_PAYLOAD + 4096, paths=("/component_server",))],
+            "middleware": [Middleware(BodyLimit, limits=BODIES, default=OTHER_BODIES)],
         },
     )
 

@@ -43,7 +43,7 @@ def main(argv=None):
     rows, failures = [], []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), "--behind-proxy", nofile=1024) as (
+        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), nofile=1024) as (
             url,
             proc,
         ),

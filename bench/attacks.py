@@ -21,7 +21,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from bench.client import FILE, call, pad_call, sketch_files, upload
+from bench.client import FILE, call, client_from, pad_call, sketch_files, upload
 from bench.drawing import FIXTURE, as_upload
 from bench.hostile_files import biggest_png, heaviest_jpeg, jpeg_declaring, png
 from bench.serve import rss_mb
@@ -31,15 +31,15 @@ from demo.correct import SLOW_DOWN
 from demo.correction_store import RateLimit
 from demo.number import TOO_SCATTERED
 from demo.pad import PREFIX, png_payload
-from demo.pad import SLOW_DOWN as PAD_SLOW_DOWN
+from demo.serving.fair import BUSY
 from train.drawn import sketch_value
 
-SCRIPT = {"X-Real-IP": "203.0.113.66"}  # floods come from one address (as nginx forwards it to an app behind it)
+SCRIPT = "127.0.0.66"  # floods come from one address of their own
 
 
 def pad_oversized(target):
     """A 10 MB payload to the pad's server function: refused from its declared length, nothing read."""
-    huge = {"png": PREFIX + "A" * (10 * 2**20), "seq": 1}
+    huge = {"png": PREFIX + "A" * (10 * 2**20)}
     out = pad_call(target.http, target.url, "read", huge)
     return f"HTTP {out.get('status', 200)}", out.get("status") == 413
 
@@ -63,18 +63,21 @@ def pad_malformed(target):
     return " / ".join(sorted(set(said))), all(said) and len(said) == len(sends)
 
 
-def pad_flood(target, n: int = 300, sessions: bool = False):
-    """n readings from one address as fast as it can send them (each a new session when `sessions`):
-    the address's token bucket answers most with a sentence at once."""
+def pad_flood(target, n: int = 300, pages: bool = False):
+    """n readings from one address as fast as it can send them, four at a time (each from a page of its
+    own when `pages`): read in the address's fair turn, each answered with its digit or a sentence."""
     payload = png_payload(pad_ink(3))
     said: dict[str, int] = {}
-    with httpx.Client(timeout=120, headers=SCRIPT) as http:
-        outs = [pad_call(http, target.url, "read", payload, f"s{k}" if sessions else "flood") for k in range(n)]
+    with client_from(SCRIPT, timeout=120) as http, ThreadPoolExecutor(4) as pool:
+        outs = list(
+            pool.map(
+                lambda k: pad_call(http, target.url, "read", {**payload, "page": f"p{k}" if pages else ""}), range(n)
+            )
+        )
     for out in outs:
-        key = out.get("number") or out.get("message") or str(out)
+        key = out.get("number") or out.get("message") or ("dropped" if out.get("dropped") else str(out))
         said[key] = said.get(key, 0) + 1
-    read = said.get("3", 0)
-    return ", ".join(f"{v} x {k[:40]}" for k, v in said.items()), read < n // 2 and set(said) <= {"3", PAD_SLOW_DOWN}
+    return ", ".join(f"{v} x {k[:40]}" for k, v in said.items()), set(said) <= {"3", BUSY, "dropped"}
 
 
 def dotted_canvases(target, n: int = 4, dots: int = 12000):
@@ -222,7 +225,7 @@ def correction_flood(target, n: int = 400, seconds: float = 60):
     at most its address's share per minute, every other answer is a sentence, and drawing goes on."""
     value = sketch_files(target.http, target.url, digit_value(target))
     answers, deadline = [], time.time() + seconds
-    with httpx.Client(timeout=120, headers=SCRIPT) as http:
+    with client_from(SCRIPT, timeout=120) as http:
         while len(answers) < n and time.time() < deadline:
             kind, out = call(http, target.url, "correct", [value, "3"])
             answers.append(out[0] if kind == "complete" else {"kept": 0, "message": f"{kind}: {out}"})
@@ -268,8 +271,8 @@ def slow_headers(target, n: int = 1100, hold: float = 10):
 ATTACKS = {
     "pad: a 10 MB payload": pad_oversized,
     "pad: 10 malformed payloads (not PNG, bad base64, 12000 px, 801 px wide, cut short)": pad_malformed,
-    "pad: 300 readings from one client, as fast as it can": pad_flood,
-    "pad: 300 readings from one address, each a new session": lambda t: pad_flood(t, sessions=True),
+    "pad: 300 readings from one address, four at a time": pad_flood,
+    "pad: 300 readings from one address, each from a page of its own": lambda t: pad_flood(t, pages=True),
     "/read_number and pad: 4 + 4 drawings of 12,000 dots at once": dotted_canvases,
     "/predict with one PNG as 1,000 layers": thousand_layers,
     "/predict with 3 PNGs declaring 8944x8944": declared_huge_png,

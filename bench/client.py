@@ -68,9 +68,14 @@ def pad_id(http: httpx.Client, url: str) -> int:
 
 
 def visitor(k: int) -> str:
-    """The k-th simulated visitor's address, as nginx forwards it to an app run with --behind-proxy
-    (a documentation range: TEST-NET-2)."""
-    return f"198.51.100.{k % 250 + 1}"
+    """The k-th simulated visitor's own loopback address (never 127.0.0.1, nor the front's 127.0.0.2)."""
+    return f"127.0.{1 + k // 250}.{k % 250 + 1}"
+
+
+def client_from(address: str, timeout: float = 60, **kw) -> httpx.Client:
+    """An HTTP client whose connections come from `address` (any 127.x): one simulated visitor, who is
+    that address to the app served directly, behind nginx and behind a Space's front alike."""
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=timeout, **kw)
 
 
 def pad_call(http: httpx.Client, url: str, fn: str, payload, session: str = "bench") -> dict:

@@ -33,7 +33,7 @@ class NoWork:
 
     def functions(self):
         async def read(payload):
-            return {"seq": payload.get("seq", 0), "number": "1", "top": [["1", 1.0]], "seen": "", "note": ""}
+            return {"number": "1", "top": [["1", 1.0]], "seen": "", "note": ""}
 
         async def why(payload):
             return {"html": ""}

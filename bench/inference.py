@@ -12,7 +12,7 @@ import time
 from functools import partial
 from pathlib import Path
 
-from bench.client import pad_call, rest_predict, visitor
+from bench.client import pad_call, rest_predict
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL, Classifier
@@ -76,9 +76,8 @@ def pad_latencies(url, payloads, labels, n_requests):
     cases = enumerate(itertools.cycle(zip(payloads, labels)))
     with httpx.Client(timeout=60) as http:
 
-        def read():  # each from its own address (the app runs --behind-proxy): one visitor is held to 8 a second
+        def read():
             k, (payload, y) = next(cases)
-            http.headers["X-Real-IP"] = visitor(k)
             assert pad_call(http, url, "read", payload)["number"] == y
 
         return time_calls(read, n_requests, warmup=3)
@@ -103,7 +102,7 @@ def app_numbers(model, x_digits, n_requests):
     with tempfile.TemporaryDirectory() as tmp:
         files = [as_upload(v, tmp, str(i)) for i, v in enumerate(values)]
         started = time.perf_counter()
-        with running_app("--model", model, "--behind-proxy") as (url, proc):
+        with running_app("--model", model) as (url, proc):
             from gradio_client import Client
 
             Client(url, verbose=False).predict(files[0], api_name="/predict")

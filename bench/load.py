@@ -38,12 +38,12 @@ def drawings(n=16):
 def client_loop(url, cases, deadline, out, lock, address):
     latencies, busy, errors = out
     with httpx.Client(timeout=120, headers={"X-Real-IP": address}) as http:
-        for seq, (rgba, label) in enumerate(itertools.cycle(cases), 1):
+        for rgba, label in itertools.cycle(cases):
             if time.time() > deadline:
                 return
             t = time.perf_counter()
             try:
-                answer = pad_call(http, url, "read", png_payload(rgba, seq), session=address)
+                answer = pad_call(http, url, "read", png_payload(rgba), session=address)
                 got = answer.get("number", answer.get("message"))
                 problem = None if got == label else "busy" if got == BUSY else f"wrong answer: {got} for {label}"
             except Exception as e:  # counted, reported
@@ -136,7 +136,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",")]
     if args.soak:
-        with running_app("--model", args.model, "--behind-proxy") as (url, proc):
+        with running_app("--model", args.model) as (url, proc):
             cases, idle = warmed(url, proc)
             rows, errors = soak(url, proc.pid, counts[0], args.soak, cases)
         body = (
@@ -150,7 +150,7 @@ def main(argv=None):
         rows, errors, idles = [], [], []
         for concurrency in args.concurrency.split(",") if args.concurrency else [""]:
             extra = ["--concurrency", concurrency] if concurrency else []
-            with running_app("--model", args.model, "--behind-proxy", *extra) as (url, proc):
+            with running_app("--model", args.model, *extra) as (url, proc):
                 cases, idle = warmed(url, proc)
                 more, errs = load_rows(url, proc.pid, counts, args.seconds, cases, prefix=[concurrency or "default"])
             rows, errors, idles = rows + more, errors + errs, idles + [idle]

@@ -13,7 +13,7 @@ from demo.card import CardError, ModelCard
 from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, MNIST_SIZE, NUM_CLASSES, OUTPUT_NAME, to_model_input
 from demo.memory import release_freed_memory
 from demo.number import MAX_DIGITS, segment
-from demo.preprocess import EMPTY, BadImage, EmptyDrawing, center_digit, normalised, prepare, sketch_ink
+from demo.preprocess import EMPTY, BadImage, EmptyDrawing, center_digit, ink_and_canvas, normalised, prepare
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_MODEL = ROOT / "models" / "mnist-resnet50v2.onnx"
@@ -103,13 +103,15 @@ class Classifier:
         return out
 
     def read_number(self, image, k: int = 3) -> Number:
-        """A drawing or picture of a number (1 to MAX_DIGITS digits, left to right) -> Number; every
-        digit goes through the same preprocessing and contract as a single one, in one model call."""
-        return self.read_ink(normalised(sketch_ink(image)), k)
+        """A drawing or picture of a number (1 to MAX_DIGITS digits, left to right), or a `Cut` of one ->
+        Number; every digit goes through the same preprocessing and contract as a single one."""
+        ink, (h, w) = ink_and_canvas(image)
+        return self.read_ink(normalised(ink, h * w), k, min(h, w))
 
-    def read_ink(self, ink: np.ndarray, k: int = 3) -> Number:
-        """`read_number` for an ink map that is already decoded and normalised (float [0, 1], 1 = ink)."""
-        side = min(ink.shape)
+    def read_ink(self, ink: np.ndarray, k: int = 3, side: int = 0) -> Number:
+        """`read_number` for an ink map that is already decoded and normalised (float [0, 1], 1 = ink), cut
+        from a canvas whose shorter side is `side` (0: the ink map is the whole canvas)."""
+        side = side or min(ink.shape)
         pieces = segment(ink, lambda inks: self._best_reads(inks, side))
         if not pieces:
             raise EmptyDrawing(EMPTY)

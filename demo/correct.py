@@ -13,7 +13,7 @@ import numpy as np
 from demo.classifier import Classifier, Number, Prediction
 from demo.correction_store import KEPT, Correction, RateLimit, Store, StoreError
 from demo.number import MAX_DIGITS
-from demo.preprocess import BadImage, EmptyDrawing, normalised, sketch_ink
+from demo.preprocess import BadImage, Cut, EmptyDrawing, ink_and_canvas
 
 log = logging.getLogger(__name__)
 OFF = "Corrections are turned off on this server."
@@ -86,9 +86,9 @@ class Corrector:
 
     def rows(self, value, digits: str, source: str, as_number: bool) -> list[Correction]:
         """One Correction per digit, or EmptyDrawing/BadImage with the sentence for the person."""
-        ink = sketch_ink(value)
+        ink, canvas = ink_and_canvas(value)
         if as_number:
-            number: Number = self.classifier.read_ink(normalised(ink))
+            number: Number = self.classifier.read_number(Cut(ink, canvas))
             if len(number.digits) != len(digits):
                 found = len(number.digits)
                 raise BadImage(

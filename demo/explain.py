@@ -13,6 +13,7 @@ import base64
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from html import escape
 
 import numpy as np
 from PIL import Image
@@ -71,8 +72,9 @@ def evidence_image(digit: np.ndarray, ex: Explanation, labels: list[str], side: 
     orange, blue = np.array([1.0, 0.55, 0.0]), np.array([0.35, 0.35, 1.0])
     rgb = (0.35 * digit)[..., None] + 0.65 * (towards * orange + against * blue)
     src = inline_png(np.kron((np.clip(rgb, 0, 1) * 255).astype(np.uint8), np.ones((6, 6, 1), np.uint8)))
+    top, runner_up = escape(labels[ex.top]), escape(labels[ex.runner_up])  # a card's labels are text, never markup
     return (
-        f'<img src="{src}" alt="which strokes made it read {labels[ex.top]}" width="{side}" height="{side}">'
-        f'<p><span style="color:#f08c00">orange</span>: strokes that made it read {labels[ex.top]}; '
-        f'<span style="color:#5a5aff">blue</span>: strokes that looked like {labels[ex.runner_up]}.</p>'
+        f'<img src="{src}" alt="which strokes made it read {top}" width="{side}" height="{side}">'
+        f'<p><span style="color:#f08c00">orange</span>: strokes that made it read {top}; '
+        f'<span style="color:#5a5aff">blue</span>: strokes that looked like {runner_up}.</p>'
     )

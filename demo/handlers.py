@@ -26,10 +26,14 @@ Answer = tuple[dict | str, str | None, str]  # (Label value, preview HTML, sente
 
 
 def seen_image(digit: np.ndarray, side: int = 168) -> str:
-    """The 28x28 digit the model reads, enlarged with hard pixels, as an inline PNG: the page's
-    answer is never written to disk, so drawing goes on even when the disk is full."""
-    src = inline_png(np.kron((digit * 255).astype(np.uint8), np.ones((6, 6), np.uint8)))
-    return f'<img src="{src}" alt="the 28x28 digit the model reads" width="{side}" height="{side}">'
+    """The 28x28 digit the model reads as an inline PNG of its own 28x28 pixels, which the browser enlarges
+    with hard edges: the answer stays light, and is never written to disk, so drawing goes on even when
+    the disk is full."""
+    src = inline_png((digit * 255).astype(np.uint8))
+    return (
+        f'<img src="{src}" alt="the 28x28 digit the model reads" width="{side}" height="{side}" '
+        'style="image-rendering: pixelated">'
+    )
 
 
 def seen_digits(number: Number, labels: list[str]) -> str:
@@ -40,7 +44,7 @@ def seen_digits(number: Number, labels: list[str]) -> str:
         mark = " ?" if p.confidence < UNSURE else ""
         cells.append(
             f'<figure style="display:inline-block;margin:0 6px 0 0;text-align:center">'
-            f"{seen_image(p.seen, 72)}<figcaption>{labels[p.digit]}{mark} "
+            f"{seen_image(p.seen, 72)}<figcaption>{escape(labels[p.digit])}{mark} "
             f"({p.confidence:.0%})</figcaption></figure>"
         )
     return "<div>" + "".join(cells) + "</div>"
@@ -146,7 +150,7 @@ class Reader:
         towards the runner-up (demo.explain), as HTML; a sentence when nothing can be read."""
         number, msg = self.attempt(self.classifier.read_number, value)
         if number is None:
-            return f"<p>{msg}</p>"
+            return f"<p>{escape(msg)}</p>"
         labels, predict = self.classifier.labels, self.classifier.predict_batch
         cells = [
             f'<figure style="display:inline-block;margin:0 8px 0 0">'
@@ -160,10 +164,10 @@ class Reader:
         try:
             path = uploaded_path(value)
         except BadImage as e:
-            return f"<p>{e}</p>"
+            return f"<p>{escape(str(e))}</p>"
         pred, msg = self.attempt(self.classifier.predict, path)
         if pred is None:
-            return f"<p>{msg}</p>"
+            return f"<p>{escape(msg)}</p>"
         ex = occlusion(pred.seen, self.classifier.predict_batch)
         return f"<div>{evidence_image(pred.seen, ex, self.classifier.labels, 140)}</div>"
 

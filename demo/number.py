@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageFilter
 
 from demo.decode import BadImage
-from demo.pieces import label_runs
+from demo.pieces import boxes_of, label_runs, max_filter
 from demo.preprocess import INK_THRESHOLD as INK
 
 MAX_DIGITS = 8
@@ -47,19 +46,6 @@ class Piece:
 
     ink: np.ndarray
     box: tuple[int, int, int, int]
-
-
-def boxes_of(labels: np.ndarray, count: int) -> np.ndarray:
-    """[count, 4] boxes (x0, y0, x1, y1), exclusive ends, of labels 1..count."""
-    ys, xs = np.nonzero(labels)
-    lab = labels[ys, xs] - 1
-    out = np.zeros((count, 4), np.int64)
-    out[:, 0] = out[:, 1] = 1 << 30
-    np.minimum.at(out[:, 0], lab, xs)
-    np.minimum.at(out[:, 1], lab, ys)
-    np.maximum.at(out[:, 2], lab, xs + 1)
-    np.maximum.at(out[:, 3], lab, ys + 1)
-    return out
 
 
 def reference_height(boxes: np.ndarray) -> float:
@@ -113,8 +99,7 @@ def group_pieces(boxes: np.ndarray, height: float) -> list[list[int]]:
 
 def grow(mask: np.ndarray, px: int) -> np.ndarray:
     """A mask widened by `px` pixels, so each digit keeps the soft edge of its own strokes."""
-    img = Image.fromarray(mask.astype(np.uint8) * 255)
-    return np.asarray(img.filter(ImageFilter.MaxFilter(2 * px + 1))) > 0
+    return max_filter(mask, 2 * px + 1)
 
 
 def cut_to_box(ink: np.ndarray, x0: int = 0, x1: int | None = None) -> Piece | None:

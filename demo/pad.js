@@ -1,9 +1,12 @@
 // The Draw tab's pad (gr.HTML's js_on_load: `element`, `props` and `server` are given).
-// Strokes are kept as points in canvas units (props.canvas_h tall, as wide as the box's aspect allows, up to
-// props.canvas_w), shown sharp at the screen's pixel ratio, and sent at each pen lift as one PNG of the ink
-// (black on transparent, canvas units) to server.read. Every stroke, undo and clear makes a new version of
-// the drawing; an answer is shown only if the drawing is still the version it was asked for.
+// Strokes are kept as points in canvas units (props.canvas_h tall, as wide as the paper's aspect allows, up
+// to props.canvas_w), shown sharp at the screen's pixel ratio with one scale for x and y (the canvas is sized
+// to the units' aspect inside the paper, so a circle stays a circle on any screen), and sent at each pen lift
+// as one PNG of the ink (black on transparent, canvas units) to server.read. Every stroke, undo and clear
+// makes a new version of the drawing; an answer is shown only if the drawing is still the version it was
+// asked for.
 const pad = element.querySelector('.pad');
+const paper = element.querySelector('.pad-paper');
 const canvas = element.querySelector('.pad-canvas');
 const answer = element.querySelector('.pad-answer');
 const numberEl = element.querySelector('.pad-number');
@@ -14,18 +17,36 @@ const why = element.querySelector('.pad-why');
 const said = element.querySelector('.pad-said');
 const typed = element.querySelector('.pad-typed');
 const H = props.canvas_h, MAX_W = props.canvas_w, MIN_W = props.min_canvas_w, PEN = props.brush;
-let W = MAX_W, strokes = [], current = null, pointer = null, version = 0, asked = 0;
+const PAGE = Math.random().toString(36).slice(2, 14);  // this page load: its turn among its address's pages
+let W = MAX_W, strokes = [], current = null, pointer = null, version = 0;
+
+function refit(w) {
+  // The paper got narrower (a window resized, a phone turned): the ink is kept, moved left and, if it is
+  // still too wide, shrunk about its middle by one factor for x and y, so it keeps its proportions.
+  const points = strokes.flat(), xs = points.map((p) => p[0]), ys = points.map((p) => p[1]);
+  const x0 = Math.min(...xs), x1 = Math.max(...xs);
+  if (!points.length || x1 <= w - PEN) return false;
+  const k = Math.min(1, (w - 2 * PEN) / (x1 - x0)), cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+  const left = Math.min(x0, w - PEN - (x1 - x0) * k);  // moved left only as far as it must go
+  for (const p of points) { p[0] = left + (p[0] - x0) * k; p[1] = cy + (p[1] - cy) * k; }
+  return true;
+}
 
 function layout() {
-  const box = canvas.getBoundingClientRect();
+  const box = paper.getBoundingClientRect();
   if (!box.width || !box.height) return;
   const w = Math.max(MIN_W, Math.min(MAX_W, Math.round(H * box.width / box.height)));
-  if (w !== W) { W = w; strokes = []; empty(); }  // a phone turned sideways: a new page of paper
+  const moved = w < W && refit(w);
+  W = w;
+  const scale = Math.min(box.width / W, box.height / H);  // CSS px per canvas unit, the same both ways
+  canvas.style.width = `${W * scale}px`;
+  canvas.style.height = `${H * scale}px`;
   const dpr = window.devicePixelRatio || 1;
-  canvas.width = Math.round(box.width * dpr);
-  canvas.height = Math.round(box.height * dpr);
+  canvas.width = Math.round(W * scale * dpr);
+  canvas.height = Math.round(H * scale * dpr);
   canvas.dataset.units = `${W}x${H}`;
   redraw();
+  if (moved) read();  // the ink moved: read it again where it now is
 }
 
 function paint(ctx, list, colour) {
@@ -52,11 +73,19 @@ function redraw() {
   pad.classList.toggle('pad-inked', strokes.length > 0);
 }
 
-function png() {
+function drawing() {
+  // Only the ink's box is sent (a few KB to decode, not the whole canvas), with where it sits.
+  const points = strokes.flat(), r = PEN / 2 + 2;
+  const x0 = Math.max(0, Math.floor(Math.min(...points.map((p) => p[0])) - r));
+  const y0 = Math.max(0, Math.floor(Math.min(...points.map((p) => p[1])) - r));
+  const x1 = Math.min(W, Math.ceil(Math.max(...points.map((p) => p[0])) + r));
+  const y1 = Math.min(H, Math.ceil(Math.max(...points.map((p) => p[1])) + r));
   const off = document.createElement('canvas');
-  off.width = W; off.height = H;
-  paint(off.getContext('2d'), strokes, '#000');
-  return off.toDataURL('image/png');
+  off.width = Math.max(1, x1 - x0); off.height = Math.max(1, y1 - y0);
+  const ctx = off.getContext('2d');
+  ctx.translate(-x0, -y0);
+  paint(ctx, strokes, '#000');
+  return {png: off.toDataURL('image/png'), at: [x0, y0], canvas: [W, H], page: PAGE};
 }
 
 function at(e) {
@@ -89,8 +118,9 @@ function lift(e) {
   pointer = null; current = null;
   read();
 }
-canvas.addEventListener('pointerup', lift);
-canvas.addEventListener('pointercancel', lift);
+// A stroke ends however the pen goes: lifted, cancelled by the system, or its capture lost (tab hidden,
+// a system gesture); otherwise the pad would wait for a lift that never comes and refuse every stroke.
+for (const name of ['pointerup', 'pointercancel', 'lostpointercapture']) canvas.addEventListener(name, lift);
 
 function empty() {
   version += 1;
@@ -102,11 +132,11 @@ function empty() {
 
 async function ask(name, extra) {
   const drawn = version;
-  asked += 1;
-  const payload = Object.assign({png: png(), seq: asked}, extra || {});
+  const payload = Object.assign(drawing(), extra || {});
   let r = null;
   try { r = await server[name](payload); } catch (err) { r = null; }
-  return [drawn === version, r || {message: 'The drawing did not reach the app; check the connection and draw again.'}];
+  // dropped: a newer request from this page took its place in the queue, and its answer will come
+  return [drawn === version && !(r && r.dropped), r || {message: 'The drawing did not reach the app; check the connection and draw again.'}];
 }
 
 function show(r) {
@@ -139,10 +169,11 @@ element.querySelector('.pad-clear').addEventListener('click', () => { strokes = 
 function undo() { strokes.pop(); version += 1; why.innerHTML = ''; said.textContent = ''; redraw(); read(); }
 element.querySelector('.pad-undo').addEventListener('click', undo);
 element.querySelector('.pad-explain').addEventListener('click', async () => {
-  if (!strokes.length) { why.innerHTML = '<p>Draw a digit first, then ask why.</p>'; return; }
-  why.innerHTML = '<p>Looking at each stroke...</p>';
+  if (!strokes.length) { why.textContent = 'Draw a digit first, then ask why.'; return; }
+  why.textContent = 'Looking at each stroke...';
   const [current, r] = await ask('why');
-  if (current) why.innerHTML = r.html || `<p>${r.message}</p>`;
+  if (!current) return;
+  if (r.html) why.innerHTML = r.html; else why.textContent = r.message;  // the server escapes all it writes
 });
 
 async function correct(value) {
@@ -158,7 +189,7 @@ element.addEventListener('keydown', (e) => {
   if ((e.ctrlKey || e.metaKey) && e.key === 'z' && e.target !== typed) { e.preventDefault(); undo(); }
 });
 
-new ResizeObserver(layout).observe(canvas);
+new ResizeObserver(layout).observe(paper);
 layout();
 empty();
 element.dataset.ready = 'true';

@@ -8,14 +8,16 @@ mass at the centre of 28x28 -> the contract's padding to 32x32.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageFilter
 
 from demo.contract import DIGIT_BOX, MNIST_SIZE, to_model_input
 from demo.decode import BadImage, as_array
-from demo.pieces import label_runs
+from demo.pieces import label_runs, max_filter, min_filter
 
-__all__ = ["BadImage", "EmptyDrawing", "prepare", "sketch_ink", "ink_map", "center_digit"]
+__all__ = ["BadImage", "Cut", "EmptyDrawing", "prepare", "sketch_ink", "ink_and_canvas", "ink_map", "center_digit"]
 
 INK_THRESHOLD = 0.15  # fraction of the strongest ink that still counts as a stroke when cropping
 MIN_CONTRAST = 0.08  # below this the picture holds no digit, only background
@@ -38,6 +40,23 @@ EMPTY = "Draw a digit first: the canvas is empty."
 
 class EmptyDrawing(ValueError):
     """Nothing to classify; the message is for the person at the canvas."""
+
+
+@dataclass
+class Cut:
+    """Ink (float [0, 1], 1 = ink) cut from a canvas `canvas` = (height, width) big: the pad sends only its
+    ink's box, and what depends on the whole canvas (what a dot is, how much ink is too much) still can."""
+
+    ink: np.ndarray
+    canvas: tuple[int, int]
+
+
+def ink_and_canvas(value) -> tuple[np.ndarray, tuple[int, int]]:
+    """Anything `sketch_ink` takes, or a Cut -> (ink map, the canvas's (height, width))."""
+    if isinstance(value, Cut):
+        return value.ink, value.canvas
+    ink = sketch_ink(value)
+    return ink, ink.shape
 
 
 def ink_map(image) -> np.ndarray:
@@ -147,10 +166,10 @@ def normalise_stroke(mid: np.ndarray) -> np.ndarray:
     if width < THIN * MID_STROKE:
         k = int(min(MID_STROKE - width, 15)) | 1  # odd kernel, >= 7 here
         padded = np.pad(mid, k // 2)  # room for the strokes at the edges to grow
-        return np.asarray(Image.fromarray(padded, mode="F").filter(ImageFilter.MaxFilter(k)))
+        return max_filter(padded, k)
     if width > FAT * MID_STROKE:
         k = max(3, int(min((width - MID_STROKE) * NARROW, 31)) | 1)  # PIL's rank filters crash on size 1
-        thinner = np.asarray(Image.fromarray(mid, mode="F").filter(ImageFilter.MinFilter(k)))
+        thinner = min_filter(mid, k)
         if (thinner > INK_THRESHOLD).any():
             return crop_to_ink(thinner)
     return mid
@@ -162,8 +181,7 @@ def bridged(mid: np.ndarray) -> np.ndarray:
     if label_runs(mid > INK_THRESHOLD)[1] < MANY_PIECES:
         return mid
     k = BRIDGE | 1
-    closed = Image.fromarray(np.pad(mid, k), mode="F").filter(ImageFilter.MaxFilter(k)).filter(ImageFilter.MinFilter(k))
-    return np.asarray(closed)[k:-k, k:-k]
+    return min_filter(max_filter(np.pad(mid, k), k), k)[k:-k, k:-k]
 
 
 def crop_to_ink(ink: np.ndarray) -> np.ndarray:
@@ -173,14 +191,15 @@ def crop_to_ink(ink: np.ndarray) -> np.ndarray:
     return ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
 
 
-def normalised(ink: np.ndarray) -> np.ndarray:
-    """A whole picture's ink map scaled so its strongest ink is 1; refused if empty or filled."""
+def normalised(ink: np.ndarray, area: int = 0) -> np.ndarray:
+    """A whole picture's ink map scaled so its strongest ink is 1; refused if empty or filled (more than
+    MAX_INK of `area`, the whole canvas's pixels when `ink` is cut from one)."""
     ink = np.asarray(ink, dtype=np.float32)
     peak = float(ink.max(initial=0))
     if not np.isfinite(peak) or peak < MIN_CONTRAST:
         raise EmptyDrawing(EMPTY)
     ink = np.clip(ink / peak, 0.0, 1.0)
-    if (ink > 0.5).mean() > MAX_INK:
+    if np.count_nonzero(ink > 0.5) > MAX_INK * (area or ink.size):
         raise BadImage(
             "There is ink almost everywhere: clear the canvas (or use a cleaner picture) and draw one digit."
         )

@@ -10,11 +10,12 @@ from demo.canvas import CANVAS_H
 from demo.card_markdown import model_card
 from demo.components import ApiSketchpad
 from demo.correct import Corrector
-from demo.guard import Gate, client_address
 from demo.handlers import Reader, correct_photo
 from demo.number import MAX_DIGITS
-from demo.pad import BUSY, WAIT, PadServer
+from demo.pad import PadServer
 from demo.pad_view import pad_component
+from demo.serving.fair import BUSY, FairQueue
+from demo.serving.identity import visitor
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 
@@ -67,11 +68,11 @@ def digit_buttons(elem_id: str) -> list[gr.Button]:
         return [gr.Button(str(d), size="sm", min_width=40, scale=0) for d in range(10)]
 
 
-def api_correction(corrector: Corrector, sketch: gr.components.Component, behind_proxy: bool) -> None:
-    """/correct for API clients: a Sketchpad value and the digits it was, counted per client address."""
+def api_correction(corrector: Corrector, sketch: gr.components.Component) -> None:
+    """/correct for API clients: a Sketchpad value and the digits it was, counted per visitor."""
 
     def api(value, answer, request: gr.Request):
-        return corrector.as_json(value, answer, client_address(request, behind_proxy))
+        return corrector.as_json(value, answer, visitor(request))
 
     gr.Button(visible=False).click(
         api,
@@ -83,7 +84,7 @@ def api_correction(corrector: Corrector, sketch: gr.components.Component, behind
     )
 
 
-def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict, behind_proxy: bool) -> None:
+def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) -> None:
     """The Upload tab's "Wrong? It was:": a photo is one digit, read again as the Upload tab reads it."""
     digits = digit_buttons("correct-photo")
     said = gr.Markdown(elem_id="said-photo")
@@ -92,7 +93,7 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict, be
 
     def tapped(digit):
         def fn(value, request: gr.Request):
-            return correct_photo(corrector, value, digit, client_address(request, behind_proxy))
+            return correct_photo(corrector, value, digit, visitor(request))
 
         return fn
 
@@ -100,17 +101,21 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict, be
         button.click(tapped(d), photo, said, api_visibility="private", **events)
 
 
-def build_app(
-    classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None, behind_proxy: bool = False
-):
+def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
     reader = Reader(classifier, top_k)
     corrector = corrector or Corrector(classifier, None)
-    gate = Gate(concurrency)  # readings at once: the pad's and the API's drawings together
-    pad = PadServer(reader, corrector, gate, behind_proxy)
+    queue = FairQueue(concurrency)  # the cores' turns: the pad's and the API's drawings together
+    pad = PadServer(reader, corrector, queue)
     read_photo = reader.photo
 
     def gated(fn, busy):
-        return lambda value: gate.run(lambda: fn(value), WAIT, lambda: busy)
+        """An API event's reading, in its visitor's turn on the same queue as the pad's."""
+
+        def run(value, request: gr.Request):
+            answer = queue.run(visitor(request), f"api:{request.session_hash}", lambda: {"out": fn(value)})
+            return answer.get("out", busy)
+
+        return run
 
     history = sidecar(classifier, classifier.card and classifier.card.history)
     metrics = sidecar(classifier, classifier.card and classifier.card.metrics)
@@ -143,7 +148,7 @@ def build_app(
                     photo_out = result_row(top_k, "photo-")
                     photo_why_button = gr.Button("Why did it read that?")
                     photo_why = gr.HTML()
-            photo_correction_row(corrector, photo, photos, behind_proxy)
+            photo_correction_row(corrector, photo, photos)
             if EXAMPLES.is_dir():
                 gr.Examples(sorted(str(p) for p in EXAMPLES.glob("*.png")), inputs=photo)
         with gr.Tab("Training curves"):
@@ -171,5 +176,5 @@ def build_app(
         gr.Button(visible=False).click(
             gated(reader.number_json, {"message": BUSY}), sketch, gr.JSON(visible=False), api_name="read_number", **draw
         )
-        api_correction(corrector, sketch, behind_proxy)
+        api_correction(corrector, sketch)
     return app

@@ -84,7 +84,7 @@ def app(corrections_file):
     limit of many hosts, keeping corrections in a temporary file: (url, process)."""
     from bench.serve import running_app
 
-    with running_app("--corrections", corrections_file, "--behind-proxy", nofile=1024) as (url, proc):
+    with running_app("--corrections", corrections_file, nofile=1024) as (url, proc):
         yield url, proc
 
 

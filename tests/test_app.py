@@ -98,11 +98,11 @@ def test_upload_folder_is_swept(tmp_path, sample):
 
 
 def test_many_clients_correct_at_once_and_nothing_is_lost(app_url, corrections_file, sample, tmp_path):
-    """Twelve plain-HTTP clients (each its own address, as nginx forwards it) send corrections at the same
+    """Twelve plain-HTTP clients (each from its own address) send corrections at the same
     time; every one that says "kept" is in the SQLite file, and drawing goes on meanwhile."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from bench.client import call, rest_predict, sketch_files
+    from bench.client import call, client_from, rest_predict, sketch_files, visitor
     from demo.correction_store import Store
 
     before = len(Store(corrections_file).all()) if corrections_file.exists() else 0
@@ -110,7 +110,7 @@ def test_many_clients_correct_at_once_and_nothing_is_lost(app_url, corrections_f
     value = as_upload(sketch_value(place_digit(sample["x_test"][i], 300, 0.6)), tmp_path, "fix")
 
     def send(k):
-        with httpx.Client(timeout=60, headers={"X-Real-IP": f"198.51.100.{k % 12}"}) as http:
+        with client_from(visitor(k % 12)) as http:
             return call(http, app_url, "correct", [sketch_files(http, app_url, value), str(k % 10)])
 
     with ThreadPoolExecutor(12) as pool:

@@ -24,7 +24,7 @@ def app(tmp_path_factory):
     from bench.serve import running_app
 
     store = tmp_path_factory.mktemp("attack-store") / "corrections.sqlite"
-    with running_app("--corrections", store, "--behind-proxy", nofile=1024) as (url, proc):
+    with running_app("--corrections", store, nofile=1024) as (url, proc):
         yield url, proc
 
 

@@ -1,10 +1,8 @@
-"""The pad's server side in-process: a real digit read from the PNG the page sends, and every bound a
-script could push against (payload, picture size, rate, readings at once), each with a sentence."""
+"""The pad's server side in-process: a real digit read from the PNG the page sends (its ink's box, where
+it sits on the canvas), and every bound a script could push against (payload, picture size, where it
+says it sits), each with a sentence."""
 
 import base64
-import threading
-import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -14,31 +12,21 @@ from bench.target import pad_ink
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import Corrector
 from demo.correction_store import Store
-from demo.guard import Gate, TokenBucket, client_address
 from demo.handlers import Reader
-from demo.pad import (
-    BUSY,
-    MALFORMED,
-    MAX_PAYLOAD,
-    PREFIX,
-    READS_BURST,
-    READS_PER_SECOND,
-    SLOW_DOWN,
-    TOO_BIG,
-    PadServer,
-    png_payload,
-)
+from demo.pad import MALFORMED, MAX_PAYLOAD, PREFIX, TOO_BIG, PadServer, decode_pad, png_payload
+from demo.preprocess import Cut
+from demo.serving.fair import FairQueue
 
 
 @pytest.fixture
 def pad(classifier, tmp_path):
-    return PadServer(Reader(classifier), Corrector(classifier, Store(tmp_path / "c.sqlite")), Gate(2))
+    return PadServer(Reader(classifier), Corrector(classifier, Store(tmp_path / "c.sqlite")), FairQueue(2))
 
 
 def test_a_real_digit_from_the_pads_png_is_read(pad, sample):
     for digit in (3, 7):
-        out = pad.read(png_payload(pad_ink(digit), seq=41), "a")
-        assert out["seq"] == 41 and out["number"] == str(digit), out
+        out = pad.read(png_payload(pad_ink(digit)), "a")
+        assert out["number"] == str(digit), out
         assert out["top"][0][0] == str(digit) and len(out["top"]) == 3 and "<img" in out["seen"]
     assert pad.read(png_payload(np.zeros((CANVAS_H, CANVAS_W, 4), np.uint8)), "a")["message"].startswith("Draw")
 
@@ -72,47 +60,30 @@ def test_malformed_payloads_get_a_sentence(pad, payload, words):
     assert words in out["message"], out
 
 
-def test_one_address_gets_a_hand_writers_rate_and_others_are_not_held_up(pad):
-    payload = png_payload(pad_ink(3))
-    start = time.monotonic()
-    answers = [pad.read(payload, "script").get("message") for _ in range(100)]
-    allowed = READS_BURST + READS_PER_SECOND * (time.monotonic() - start) + 1
-    assert answers.count(None) <= allowed and answers.count(SLOW_DOWN) >= 100 - allowed
-    assert pad.read(payload, "person")["number"] == "3"
+def test_the_ink_box_alone_reads_as_the_whole_canvas_does(pad, classifier):
+    """The page sends only its ink's box and where it sits; the digits, and what counts as a dot or too
+    much ink, are those of the whole canvas."""
+    rgba = pad_ink(7)
+    cut = decode_pad(png_payload(rgba))
+    assert isinstance(cut, Cut) and cut.canvas == (CANVAS_H, CANVAS_W) and cut.ink.size < 0.5 * CANVAS_H * CANVAS_W
+    whole = classifier.read_number(rgba).digits[0].prediction
+    boxed = classifier.read_number(cut).digits[0].prediction
+    assert boxed.digit == whole.digit == 7 and np.array_equal(boxed.seen, whole.seen)
 
 
-def test_token_bucket_refills_and_forgets_old_keys():
-    bucket = TokenBucket(rate=2, burst=3, keys=5)
-    assert [bucket.allow("a", now=0) for _ in range(4)] == [True, True, True, False]
-    assert bucket.allow("a", now=0.6) and not bucket.allow("a", now=0.6)
-    for k in range(10):
-        bucket.allow(f"k{k}", now=1)
-    assert len(bucket._buckets) == 5
-
-
-def test_the_gate_bounds_readings_at_once_and_says_busy():
-    gate, started, release = Gate(2, queue=1), threading.Barrier(3), threading.Event()
-
-    def slow():
-        started.wait()
-        release.wait(10)
-        return "done"
-
-    threads = [threading.Thread(target=gate.run, args=(slow, 5, lambda: BUSY)) for _ in range(2)]
-    for t in threads:
-        t.start()
-    started.wait()
-    t0 = time.perf_counter()
-    assert gate.run(lambda: "read", 0.2, lambda: BUSY) == BUSY and time.perf_counter() - t0 < 2
-    release.set()
-    for t in threads:
-        t.join()
-    assert gate.run(lambda: "read", 0.2, lambda: BUSY) == "read" and gate.busy == 0
-
-
-def test_the_client_is_its_address_and_a_proxys_only_when_trusted():
-    direct = SimpleNamespace(client=SimpleNamespace(host="203.0.113.9"), headers={"x-real-ip": "1.2.3.4"})
-    proxied = SimpleNamespace(client=SimpleNamespace(host="127.0.0.1"), headers={"x-real-ip": "198.51.100.7"})
-    assert client_address(direct) == client_address(direct, behind_proxy=True) == "203.0.113.9"
-    assert client_address(proxied) == "127.0.0.1"
-    assert client_address(proxied, behind_proxy=True) == "198.51.100.7"
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"at": [790, 0]},
+        {"at": [-1, 0]},
+        {"at": [0, 300]},
+        {"canvas": [801, 300]},
+        {"canvas": [800, 299]},
+        {"at": [0.5, 0]},
+        {"at": "0,0"},
+        {"canvas": [True, 300]},
+    ],
+)
+def test_where_the_ink_sits_is_checked(pad, where):
+    said = pad.read({**png_payload(pad_ink(3)), **where}, "a")["message"]
+    assert said == MALFORMED or "the canvas is at most" in said, said
