@@ -23,6 +23,11 @@ TOO_SCATTERED = (
     "That drawing is hundreds of separate specks, not a number: clear the canvas and write the digits "
     "with joined strokes."
 )
+MAX_RUNS = 64  # strokes crossed by one row (or column) of ink, on average: 8 digits cross a few each; a mesh, hundreds
+MESH = (
+    "That drawing is a mesh of hundreds of thin lines, not a number: clear the canvas and write the digits "
+    "with joined strokes."
+)
 OVERLAP = 0.5  # pieces whose x-ranges overlap by this much of the narrower one are one digit
 STACKED = 0.01  # ... or by any column when one is wholly above the other (digits are never stacked)
 FLAT = 0.45  # a piece less tall than this fraction of a digit is a mark (bar, dot) of a digit
@@ -205,7 +210,13 @@ def segment(ink: np.ndarray, read: Read) -> list[Piece]:
     if peak <= 0:
         return []
     ink = np.clip(ink / peak, 0.0, 1.0)
-    labels, count = label_runs(ink > INK)
+    mask = ink > INK
+    # counted before anything is labelled or read: a mesh of 1-px lines is one piece of ink, which would
+    # otherwise be cut and read many ways over, for the price of a drawing
+    for runs in (mask, mask.T):  # along rows, then along columns
+        if np.count_nonzero(runs[:, 1:] & ~runs[:, :-1]) > MAX_RUNS * np.count_nonzero(runs.any(axis=1)):
+            raise BadImage(MESH)
+    labels, count = label_runs(mask)
     if count == 0:
         return []
     if count > MAX_PIECES:  # before anything that grows faster than the ink does

@@ -219,3 +219,16 @@ def test_grouping_is_one_pass():
     n = 500
     apart = np.stack([np.arange(n) * 3, np.zeros(n), np.arange(n) * 3 + 2, np.full(n, 100)], axis=1)
     assert len(group_pieces(apart, 100.0)) == n
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+def test_a_mesh_of_thin_lines_is_refused_before_it_is_cut_or_read(classifier, axis):
+    """1-px lines joined by a bar are one piece with a hundred thousand runs; counted first, refused at once."""
+    from demo.number import MESH
+
+    rgba = np.zeros((CANVAS_H, CANVAS_W, 4), np.uint8)  # strokes on a transparent layer, as the pad draws
+    (rgba[::3] if axis == 0 else rgba[:, ::3])[..., 3] = 255
+    rgba[:, :3, 3] = rgba[:3, :, 3] = 255
+    with pytest.raises(BadImage, match="mesh") as refused:
+        classifier.read_number(rgba)
+    assert str(refused.value) == MESH
