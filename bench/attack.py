@@ -90,7 +90,7 @@ def main(argv=None):
         load, errors = load_rows(url, proc.pid, [1, 8, 32, 64], args.seconds, drawings())
     body = (
         f"`python -m bench.attack --seconds {args.seconds:g}` on {machine()}: one app started as a user "
-        "starts it behind nginx (`--behind-proxy`, soft descriptor limit 1,024), every attack through its "
+        "starts it (soft descriptor limit 1,024), every attack through its "
         "HTTP API from 127.0.0.1, a script's floods from one forwarded address. "
         "Peak MB: the app's peak resident memory during the attack above where it started. CPU: the app's "
         "CPU time per request sent (all its threads). Floors: 250 MB and 2 s per request, a drawing under 2 s "

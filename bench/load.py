@@ -1,10 +1,10 @@
 """Concurrent visitors against a local app, each writing as the page sends.  `python -m bench.load --clients 1,8,32,64`
 
-Each client is a thread that writes real digits on the pad the way the page does: one 800x300 PNG of
-the ink per pen lift to the pad's `read` server function, read through the number path, a pen lift
-every PACE seconds at most (a fast writer), from its own address (the app runs `--behind-proxy`
-and each client says its X-Real-IP, as nginx would), in a loop for a bounded time. Reports answers/s,
-latency percentiles, "busy" answers (the gate's refusal when readings wait over 2 s), errors and wrong
+Each client is a thread that writes real digits on the pad the way the page does: one PNG of the ink's
+box per pen lift to the pad's `read` server function, read through the number path, a pen lift every
+PACE seconds at most (a fast writer), from its own loopback address (bench.client.client_from), in a
+loop for a bounded time. Reports answers/s, latency percentiles, "busy" answers (the fair queue's answer
+when a reading waits over 2 s), errors and wrong
 answers (must be 0) and the server's resident memory. `--soak 600` instead holds 16 clients for 10
 minutes and reports how the server's memory moves after warm-up.
 """
@@ -18,12 +18,13 @@ import time
 import httpx
 import numpy as np
 
-from bench.client import pad_call, visitor
+from bench.client import client_from, pad_call, visitor
 from bench.drawing import FIXTURE
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL
-from demo.pad import BUSY, png_payload
+from demo.pad import png_payload
+from demo.serving.fair import BUSY
 from train.drawn import pad_rgba
 
 PACE = 0.25  # seconds between one visitor's pen lifts, at the fastest
@@ -37,7 +38,7 @@ def drawings(n=16):
 
 def client_loop(url, cases, deadline, out, lock, address):
     latencies, busy, errors = out
-    with httpx.Client(timeout=120, headers={"X-Real-IP": address}) as http:
+    with client_from(address, timeout=120) as http:
         for rgba, label in itertools.cycle(cases):
             if time.time() > deadline:
                 return
@@ -157,7 +158,7 @@ def main(argv=None):
         body = (
             f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g}"
             f"{' --concurrency ' + args.concurrency if args.concurrency else ''}` on {machine()}: the app "
-            "started with `--behind-proxy` (each visitor its own address, as nginx forwards it), visitors "
+            "served directly, each visitor a client bound to a loopback address of its own, visitors "
             "writing real digits as the page sends them (an 800x300 PNG per pen lift to the pad's `read`, "
             f"the number path), a pen lift every {PACE:g} s at most; idle RSS {max(idles):.0f} MB. Visitors "
             "and server share the same 2 cores.\n\n" + table(["--concurrency", *LOAD_HEADER], rows)

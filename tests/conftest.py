@@ -79,8 +79,8 @@ def corrections_file(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def app(corrections_file):
-    """The real app, started as a user starts it behind nginx (`--behind-proxy`: a test may say which address
-    a request comes from, as nginx does with X-Real-IP), on a free port, with the 1,024-descriptor soft
+    """The real app, started as a user starts it (a test says which address a request comes from by binding
+    its client to a loopback address: bench.client.client_from), on a free port, with the 1,024-descriptor soft
     limit of many hosts, keeping corrections in a temporary file: (url, process)."""
     from bench.serve import running_app
 

@@ -108,3 +108,24 @@ def test_two_workers_read_at_once_while_work_waits():
     order, wait = collect(queue, [(f"v{k}", "p", lambda: (both.wait(), {"ok": True})[1]) for k in range(2)])
     wait()
     assert [answer for _, _, answer in order] == [{"ok": True}] * 2
+
+
+def test_a_visitor_with_long_readings_never_holds_every_worker():
+    """A "Why?" flood costs a reading at a time on one core: the other stays free for a person's pen lift."""
+    queue, lock, running, most = FairQueue(workers=2), threading.Lock(), [0], [0]
+
+    def long():
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        busy(0.06)
+        with lock:
+            running[0] -= 1
+        return {"why": True}
+
+    _, wait = collect(queue, [("why", "w0", long)])
+    wait()  # its first reading teaches the queue what its readings cost
+    most[0] = 0
+    _, wait = collect(queue, [("why", f"w{k}", long) for k in range(1, 7)] + [("person", "p", lambda: busy(0.002))])
+    wait()
+    assert most[0] == 1

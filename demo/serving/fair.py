@@ -6,7 +6,9 @@ fair queueing with the cost measured after the work); a visitor who starts waiti
 least counter among those waiting, so time spent idle is not saved up to jump the queue later. Within a
 visitor, pages take turns (oldest waiting first), and a page keeps only its newest reading: a newer pen lift
 carries all the ink, so the older one is answered `DROPPED` and never run. Costs are measured, not
-declared: "Why?" on eight digits is charged its real CPU time, and so is a drawing made to be expensive.
+declared: "Why?" on eight digits is charged its real CPU time, and so is a drawing made to be expensive;
+a visitor whose readings are long (over LONG each) never holds every worker at once, so a newcomer's
+quick reading never waits behind a wall of slow ones.
 Backstops only: a visitor's waiting pages, all waiting readings, and how long one may wait (`BUSY`).
 """
 
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 log = logging.getLogger(__name__)
 BUSY = "The app is busy reading other drawings; lift the pen again in a moment."
 DROPPED = {"dropped": True}  # a newer reading from the same page took this one's place; the page shows nothing
+LONG = 0.05  # s of CPU: a visitor whose readings cost more than this never holds every worker at once
 GUESS = 0.01  # s of CPU charged at the start of a visitor's first reading, until its real cost is known
 SMOOTH = 0.3  # weight of the latest cost in a visitor's running estimate
 
@@ -41,6 +44,8 @@ class Job:
 class Visitor:
     used: float = 0.0  # CPU seconds served (the virtual counter), estimates of running readings included
     estimate: float = GUESS  # CPU seconds a reading of theirs costs, smoothed
+    running: int = 0  # readings of theirs on a worker now
+    readings: int = 0  # readings of theirs done: the first one's cost replaces the guess
     pages: OrderedDict[str, Job] = field(default_factory=OrderedDict)  # waiting, oldest page first
 
 
@@ -56,6 +61,7 @@ class FairQueue:
         self._waiting = 0
         self._last = 0.0  # the counter of the visitor served last: where a newcomer starts when none wait
         self._cond = threading.Condition()
+        self.workers = max(1, workers)
         self.served = 0
         for k in range(max(1, workers)):
             threading.Thread(target=self._worker, name=f"reader-{k}", daemon=True).start()
@@ -116,11 +122,17 @@ class FairQueue:
                 return
             del self._visitors[oldest]
 
+    def _may_start(self, v: Visitor) -> bool:
+        return self.workers == 1 or v.estimate <= LONG or v.running < self.workers - 1
+
     def _next(self) -> tuple[str, Visitor, Job]:
         """The least-served waiting visitor's oldest waiting page; called with the lock held."""
-        while not self._backlogged:
+        while True:
+            ready = [k for k in self._backlogged if self._may_start(self._visitors[k])]
+            if ready:
+                break
             self._cond.wait()
-        key = min(self._backlogged, key=lambda k: self._visitors[k].used)
+        key = min(ready, key=lambda k: self._visitors[k].used)
         v = self._visitors[key]
         _, job = v.pages.popitem(last=False)
         self._waiting -= 1
@@ -134,6 +146,7 @@ class FairQueue:
                 key, v, job = self._next()
                 late = time.monotonic() - job.since > self.wait
                 if not late:
+                    v.running += 1
                     charged = v.estimate
                     v.used += charged  # charged now, so the other core does not serve the same visitor blindly
                     self._last = v.used
@@ -149,6 +162,9 @@ class FairQueue:
             cost = time.thread_time() - start
             with self._cond:
                 v.used += cost - charged
-                v.estimate += SMOOTH * (cost - v.estimate)
+                v.estimate = cost if not v.readings else v.estimate + SMOOTH * (cost - v.estimate)
+                v.readings += 1
+                v.running -= 1
                 self.served += 1
+                self._cond.notify_all()  # a long reader's waiting reading may start now
             job.done(answer)
