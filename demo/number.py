@@ -211,16 +211,15 @@ def segment(ink: np.ndarray, read: Read) -> list[Piece]:
         return []
     ink = np.clip(ink / peak, 0.0, 1.0)
     mask = ink > INK
-    # counted before anything is labelled or read: a mesh of 1-px lines is one piece of ink, which would
-    # otherwise be cut and read many ways over, for the price of a drawing
-    for runs in (mask, mask.T):  # along rows, then along columns
-        if np.count_nonzero(runs[:, 1:] & ~runs[:, :-1]) > MAX_RUNS * np.count_nonzero(runs.any(axis=1)):
-            raise BadImage(MESH)
-    labels, count = label_runs(mask)
+    labels, count = label_runs(mask)  # in C: as cheap for a hundred thousand runs as for a digit's few
     if count == 0:
         return []
     if count > MAX_PIECES:  # before anything that grows faster than the ink does
         raise BadImage(TOO_SCATTERED)
+    # a mesh of 1-px lines is one piece of ink, which would otherwise be cut and read many ways over
+    for runs in (mask, mask.T):  # along rows, then along columns
+        if np.count_nonzero(runs[:, 1:] & ~runs[:, :-1]) > MAX_RUNS * np.count_nonzero(runs.any(axis=1)):
+            raise BadImage(MESH)
     boxes = boxes_of(labels, count)
     height = reference_height(boxes)
     pad = max(1, round(0.02 * height))
