@@ -65,7 +65,9 @@ def zero_as_drawn(classifier):
 @pytest.mark.parametrize("screen", list(SCREENS))
 def test_a_round_zero_reaches_the_model_round_on_every_screen(browser, app_url, screen, zero_as_drawn):
     page = open_page(browser, app_url, **SCREENS[screen])
+    page.locator(CANVAS).scroll_into_view_if_needed()
     box = page.locator(CANVAS).bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= SCREENS[screen]["viewport"]["height"] + 1  # all of it in sight
     w, h = units(page)
     assert abs(box["width"] / box["height"] - w / h) < 0.01, (box, w, h)  # one scale for x and y: round pens
     assert box["x"] >= 0 and box["x"] + box["width"] <= SCREENS[screen]["viewport"]["width"]
