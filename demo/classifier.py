@@ -10,7 +10,16 @@ import numpy as np
 import onnxruntime as ort
 
 from demo.card import CardError, ModelCard
-from demo.contract import INPUT_NAME, INPUT_SHAPE, LABELS, MNIST_SIZE, NUM_CLASSES, OUTPUT_NAME, to_model_input
+from demo.contract import (
+    INPUT_NAME,
+    INPUT_SHAPE,
+    LABELS,
+    MNIST_SIZE,
+    NUM_CLASSES,
+    OUTPUT_NAME,
+    Pending,
+    to_model_input,
+)
 from demo.memory import release_freed_memory
 from demo.number import MAX_DIGITS, segment
 from demo.preprocess import EMPTY, BadImage, EmptyDrawing, center_digit, ink_and_canvas, normalised, prepare
@@ -105,12 +114,24 @@ class Classifier:
     def read_number(self, image, k: int = 3) -> Number:
         """A drawing or picture of a number (1 to MAX_DIGITS digits, left to right), or a `Cut` of one ->
         Number; every digit goes through the same preprocessing and contract as a single one."""
+        return self.finished(self.number_pending(image, k))
+
+    def number_pending(self, image, k: int = 3) -> Pending:
+        """`read_number` up to its last model call, which the caller makes (with other readings', maybe)."""
         ink, (h, w) = ink_and_canvas(image)
-        return self.read_ink(normalised(ink, h * w), k, min(h, w))
+        return self.ink_pending(normalised(ink, h * w), k, min(h, w))
+
+    def finished(self, pending: Pending):
+        """A Pending's answer, its model call made alone."""
+        return pending.finish(self.predict_batch(pending.inputs))
 
     def read_ink(self, ink: np.ndarray, k: int = 3, side: int = 0) -> Number:
         """`read_number` for an ink map that is already decoded and normalised (float [0, 1], 1 = ink), cut
         from a canvas whose shorter side is `side` (0: the ink map is the whole canvas)."""
+        return self.finished(self.ink_pending(ink, k, side))
+
+    def ink_pending(self, ink: np.ndarray, k: int = 3, side: int = 0) -> Pending:
+        """`read_ink` up to its last model call: the digits found and centred, waiting to be read."""
         side = side or min(ink.shape)
         pieces = segment(ink, lambda inks: self._best_reads(inks, side))
         if not pieces:
@@ -121,8 +142,12 @@ class Classifier:
                 f"{MAX_DIGITS} digits, left to right, with a little space between them."
             )
         seen = [center_digit(p.ink, side) for p in pieces]
-        preds = self.predict_prepared([(to_model_input(d), d) for d in seen], k)
-        return Number([DigitReading(pred, p.box) for pred, p in zip(preds, pieces)])
+
+        def finish(probs: np.ndarray) -> Number:
+            preds = [Prediction.from_probabilities(p, d, k) for p, d in zip(probs, seen)]
+            return Number([DigitReading(pred, p.box) for pred, p in zip(preds, pieces)])
+
+        return Pending(to_model_input(np.stack(seen)), finish)
 
     def _best_reads(self, inks: list[np.ndarray], side: int) -> list[tuple[int, float]]:
         """Top digit and confidence of each ink map, for demo.number's cuts; an unreadable one scores 0."""

@@ -5,6 +5,10 @@ here, so the geometry and scaling the model was trained on cannot drift from
 what it is served. Pure numpy: no TensorFlow.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 
 INPUT_NAME = "image"
@@ -40,3 +44,13 @@ def to_model_input(digits: np.ndarray) -> np.ndarray:
     x = np.clip(x, 0.0, 1.0)
     x = np.pad(x, ((0, 0), (PAD, PAD), (PAD, PAD)))
     return x[..., None]
+
+
+@dataclass
+class Pending:
+    """A reading waiting for its one model call: `inputs` [N, 32, 32, 1] for the model, then `finish` with the
+    model's calibrated probabilities [N, 10] gives the answer. Readings from many visitors can so share one
+    onnxruntime call (demo.serving.fair), which costs less per digit than one call each."""
+
+    inputs: np.ndarray
+    finish: Callable[[np.ndarray], Any]

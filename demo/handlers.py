@@ -14,6 +14,7 @@ import numpy as np
 
 from demo.classifier import Classifier, Number, Prediction
 from demo.components import uploaded_path
+from demo.contract import Pending
 from demo.correct import Corrector
 from demo.explain import evidence_image, inline_png, occlusion
 from demo.memory import release_freed_memory
@@ -90,7 +91,7 @@ class Reader:
     def __init__(self, classifier: Classifier, top_k: int = 3):
         self.classifier, self.top_k = classifier, top_k
 
-    def attempt(self, read, value) -> tuple[Prediction | Number | None, str]:
+    def attempt(self, read, value) -> tuple[Prediction | Number | Pending | None, str]:
         """(result, "") or (None, the sentence for the person); never raises."""
         if isinstance(value, dict) and "unreadable" in value:
             return None, value["unreadable"]
@@ -120,9 +121,18 @@ class Reader:
     def pad_answer(self, value) -> dict:
         """The pad's answer as JSON: {"number", "top" (one digit's [[label, p], ...], else None), "seen",
         "note"}, HTML in the last two (the note only says what the model is not sure of), or {"message"}."""
-        number, msg = self.attempt(self.classifier.read_number, value)
-        if number is None:
+        answer = self.pad_pending(value)
+        return self.classifier.finished(answer) if isinstance(answer, Pending) else answer
+
+    def pad_pending(self, value) -> Pending | dict:
+        """`pad_answer` up to its last model call (demo.serving.fair batches it with other readings'), or
+        {"message"} at once."""
+        pending, msg = self.attempt(self.classifier.number_pending, value)
+        if pending is None:
             return {"message": msg}
+        return Pending(pending.inputs, lambda probs: self.pad_json(pending.finish(probs)))
+
+    def pad_json(self, number: Number) -> dict:
         labels = self.classifier.labels
         if len(number.digits) == 1:
             pred = number.digits[0].prediction

@@ -109,7 +109,7 @@ class PadServer:
             except BadImage as e:
                 return {"message": str(e)}
             if name == "read":
-                return self.reader.pad_answer(drawing)
+                return self.reader.pad_pending(drawing)  # its model call shared with other pen lifts
             if name == "why":
                 return {"html": self.reader.why(drawing)}
             answer = payload.get("answer") if isinstance(payload, dict) else None

@@ -71,16 +71,40 @@ def ink_map(image) -> np.ndarray:
         raise BadImage(
             f"Expected a greyscale, RGB or RGBA image, got an array of shape {list(a.shape)} and dtype {a.dtype}."
         )
-    floats_in_unit_range = a.dtype.kind == "f" and np.nanmax(a, initial=0) <= 1.0
-    with np.errstate(over="ignore"):  # float64/int64 beyond float32 become inf, then 255
-        a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
-    a = (a * 255.0 if floats_in_unit_range else a).clip(0, 255)
+    # floats in [0, 1], a boolean mask and a 0/1 mask all mean "fraction of full": scaled to 0..255
+    unit_range = a.dtype.kind in "fb" or (a.dtype.kind in "ui" and a.size and 0 <= a.min() and a.max() == 1)
+    unit_range = unit_range and np.nanmax(a, initial=0) <= 1.0
+    if a.dtype.kind == "f":
+        with np.errstate(over="ignore"):  # float64 beyond float32 become inf, then 255
+            a = np.nan_to_num(a.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
+    a = a.astype(np.float32)
+    a = (a * 255.0 if unit_range else a).clip(0, 255)
     if a.ndim == 3 and a.shape[2] == 4:
         alpha = a[..., 3] / 255.0
-        if alpha.min() < 0.5:  # strokes on a transparent layer: alpha is the ink
+        if alpha.min() < 0.5 and not _paper_inside(a, alpha > 0.5):  # strokes on nothing: alpha is the ink
             return alpha
-        a = a[..., :3]
+        a = _flattened(a, alpha)
     return _opaque_ink(a if a.ndim == 3 else a[..., None])
+
+
+def _paper_inside(rgba: np.ndarray, opaque: np.ndarray) -> bool:
+    """True when the opaque part holds both paper and ink (a photo or scan with a transparent margin),
+    false when it is strokes of one ink on nothing (a drawing, whose alpha is the ink)."""
+    if opaque.sum() < 16:
+        return False
+    light = rgba[..., :3][opaque].mean(axis=1)
+    low, high = np.percentile(light, [5, 95])
+    return high - low > 128
+
+
+def _flattened(rgba: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """RGB with what is transparent filled by the paper's colour (the median of the opaque part)."""
+    rgb = rgba[..., :3]
+    opaque = alpha > 0.5
+    if not opaque.any() or opaque.all():
+        return rgb
+    paper = np.median(rgb[opaque], axis=0)
+    return rgb * alpha[..., None] + paper * (1 - alpha[..., None])
 
 
 def _opaque_ink(rgb: np.ndarray) -> np.ndarray:

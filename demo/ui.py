@@ -104,7 +104,8 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) ->
 def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
     reader = Reader(classifier, top_k)
     corrector = corrector or Corrector(classifier, None)
-    queue = FairQueue(concurrency)  # the cores' turns: the pad's and the API's drawings together
+    # the cores' turns: the pad's and the API's drawings together, pen lifts sharing model calls
+    queue = FairQueue(concurrency, model=classifier.predict_batch)
     pad = PadServer(reader, corrector, queue)
     read_photo = reader.photo
 

@@ -20,7 +20,11 @@ from demo.serving.fair import FairQueue
 
 @pytest.fixture
 def pad(classifier, tmp_path):
-    return PadServer(Reader(classifier), Corrector(classifier, Store(tmp_path / "c.sqlite")), FairQueue(2))
+    return PadServer(
+        Reader(classifier),
+        Corrector(classifier, Store(tmp_path / "c.sqlite")),
+        FairQueue(2, model=classifier.predict_batch),
+    )
 
 
 def test_a_real_digit_from_the_pads_png_is_read(pad, sample):
@@ -87,3 +91,30 @@ def test_the_ink_box_alone_reads_as_the_whole_canvas_does(pad, classifier):
 def test_where_the_ink_sits_is_checked(pad, where):
     said = pad.read({**png_payload(pad_ink(3)), **where}, "a")["message"]
     assert said == MALFORMED or "the canvas is at most" in said, said
+
+
+def test_pen_lifts_waiting_together_share_one_model_call_and_read_as_alone(classifier):
+    """Readings that wait while a worker is busy are read in one onnxruntime call; each answer is what it
+    would have been alone."""
+    import threading
+
+    calls = []
+    queue = FairQueue(1, model=lambda x: (calls.append(len(x)), classifier.predict_batch(x))[1])
+    pad = PadServer(Reader(classifier), Corrector(classifier, None), queue)
+    go = threading.Event()
+    queue.submit("blocker", "p", lambda: (go.wait(10), {})[1], lambda answer: None)
+    drawings = [png_payload(pad_ink(d)) for d in (0, 1, 2, 3, 4, 5)]
+    answers: dict = {}
+    threads = [
+        threading.Thread(target=lambda k=k: answers.update({k: pad.read({**drawings[k], "page": str(k)}, f"v{k}")}))
+        for k in range(6)
+    ]
+    for t in threads:
+        t.start()
+    while queue.waiting() < 6:
+        threading.Event().wait(0.01)
+    go.set()
+    for t in threads:
+        t.join()
+    alone = [Reader(classifier).pad_answer(decode_pad(p)) for p in drawings]
+    assert calls == [6] and [answers[k] for k in range(6)] == alone

@@ -111,3 +111,30 @@ def test_real_mnist_digit_round_trips_close_to_itself(sample):
     ]
     # unrelated digits correlate ~0.3; the few thin MNIST digits come back a little thicker
     assert np.mean(corr) > 0.95 and np.percentile(corr, 10) > 0.9 and min(corr) > 0.7
+
+
+def scan_of(digit28: np.ndarray, margin: int) -> np.ndarray:
+    """A real digit, dark ink on white paper (a photo or scan), inside a transparent margin."""
+    paper = 255 - place_digit(digit28, 200, 0.6) * 255
+    rgba = np.zeros((200 + 2 * margin, 200 + 2 * margin, 4), np.uint8)
+    rgba[margin : margin + 200, margin : margin + 200, :3] = paper[..., None].astype(np.uint8)
+    rgba[margin : margin + 200, margin : margin + 200, 3] = 255
+    return rgba
+
+
+def test_a_scan_with_a_transparent_margin_reads_as_the_same_scan_opaque(classifier, sample):
+    """The opaque paper inside a transparent margin is paper, not ink (it used to read 'ink almost everywhere')."""
+    for i in range(5):
+        digit, label = sample["x_test"][i], int(sample["y_test"][i])
+        framed, opaque = scan_of(digit, 40), scan_of(digit, 0)
+        assert classifier.predict(framed).digit == classifier.predict(opaque).digit == label
+        assert np.allclose(prepare(framed)[1], prepare(opaque[..., :3])[1], atol=0.05)
+
+
+def test_boolean_and_zero_one_masks_read_as_the_digit(classifier, sample):
+    """A mask of the digit (True/1 = ink) is a drawing, not an empty canvas."""
+    for i in range(5):
+        mask = place_digit(sample["x_test"][i], 200, 0.6) > 0.5
+        label = int(sample["y_test"][i])
+        assert classifier.predict(mask).digit == label
+        assert classifier.predict(mask.astype(np.uint8)).digit == label

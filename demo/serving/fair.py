@@ -9,6 +9,8 @@ carries all the ink, so the older one is answered `DROPPED` and never run. Costs
 declared: "Why?" on eight digits is charged its real CPU time, and so is a drawing made to be expensive;
 a visitor whose readings are long (over LONG each) never holds every worker at once, so a newcomer's
 quick reading never waits behind a wall of slow ones.
+A reading whose work returns a `Pending` shares one model call with the other quick readings a worker
+takes while they wait (`model`, up to `batch` of them), which costs less per digit than a call each.
 Backstops only: a visitor's waiting pages, all waiting readings, and how long one may wait (`BUSY`).
 """
 
@@ -21,6 +23,11 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from demo.contract import Pending
 
 log = logging.getLogger(__name__)
 BUSY = "The app is busy reading other drawings; lift the pen again in a moment."
@@ -53,8 +60,16 @@ class FairQueue:
     """Readings from many visitors onto `workers` threads, in fair turns (see the module's docstring)."""
 
     def __init__(
-        self, workers: int = 2, wait: float = 2.0, per_visitor: int = 64, waiting: int = 1024, keys: int = 4096
+        self,
+        workers: int = 2,
+        model: Callable[[np.ndarray], np.ndarray] | None = None,
+        batch: int = 16,
+        wait: float = 2.0,
+        per_visitor: int = 64,
+        waiting: int = 1024,
+        keys: int = 4096,
     ):
+        self.model, self.batch = model, batch
         self.wait, self.per_visitor, self.max_waiting, self.keys = wait, per_visitor, waiting, keys
         self._visitors: OrderedDict[str, Visitor] = OrderedDict()  # the least recently seen first
         self._backlogged: set[str] = set()
@@ -125,46 +140,89 @@ class FairQueue:
     def _may_start(self, v: Visitor) -> bool:
         return self.workers == 1 or v.estimate <= LONG or v.running < self.workers - 1
 
-    def _next(self) -> tuple[str, Visitor, Job]:
-        """The least-served waiting visitor's oldest waiting page; called with the lock held."""
+    def _next(self, block: bool = True) -> tuple[Visitor, Job] | None:
+        """The least-served waiting visitor's oldest waiting page; None at once if `block` is False and no
+        quick reader waits. Called with the lock held."""
         while True:
             ready = [k for k in self._backlogged if self._may_start(self._visitors[k])]
-            if ready:
+            if not block:
+                ready = [k for k in ready if self._visitors[k].estimate <= LONG]
+            if ready or not block:
                 break
             self._cond.wait()
+        if not ready:
+            return None
         key = min(ready, key=lambda k: self._visitors[k].used)
         v = self._visitors[key]
         _, job = v.pages.popitem(last=False)
         self._waiting -= 1
         if not v.pages:
             self._backlogged.discard(key)
-        return key, v, job
+        return v, job
+
+    def _take(self) -> list[tuple[Visitor, Job, float]]:
+        """The next reading and, while quick readers wait, more in fair order to share its model call:
+        (visitor, job, the CPU seconds charged in advance). Late ones are answered BUSY here."""
+        taken, now = [], time.monotonic()
+        with self._cond:
+            picked = self._next()
+            while picked is not None:
+                v, job = picked
+                if now - job.since > self.wait:
+                    job.done({"message": BUSY})
+                else:
+                    v.running += 1
+                    v.used += v.estimate  # charged now, so the other core does not serve the same visitor blindly
+                    self._last = v.used
+                    taken.append((v, job, v.estimate))
+                if len(taken) >= self.batch or self.model is None or (taken and v.estimate > LONG):
+                    break
+                picked = self._next(block=not taken)
+        return taken
 
     def _worker(self) -> None:
         while True:
+            taken = self._take()
+            answers, costs = self._run([job for _, job, _ in taken])
             with self._cond:
-                key, v, job = self._next()
-                late = time.monotonic() - job.since > self.wait
-                if not late:
-                    v.running += 1
-                    charged = v.estimate
-                    v.used += charged  # charged now, so the other core does not serve the same visitor blindly
-                    self._last = v.used
-            if late:
-                job.done({"message": BUSY})
-                continue
-            start = time.thread_time()
-            try:
-                answer = job.work()
-            except Exception as e:  # a bug answers this reading with a sentence; the worker carries on
-                log.exception("a reading failed")
-                answer = {"message": f"Could not read that drawing ({type(e).__name__}); draw again."}
-            cost = time.thread_time() - start
-            with self._cond:
-                v.used += cost - charged
-                v.estimate = cost if not v.readings else v.estimate + SMOOTH * (cost - v.estimate)
-                v.readings += 1
-                v.running -= 1
-                self.served += 1
+                for (v, _, charged), cost in zip(taken, costs):
+                    v.used += cost - charged
+                    v.estimate = cost if not v.readings else v.estimate + SMOOTH * (cost - v.estimate)
+                    v.readings += 1
+                    v.running -= 1
+                    self.served += 1
                 self._cond.notify_all()  # a long reader's waiting reading may start now
-            job.done(answer)
+            for (_, job, _), answer in zip(taken, answers):
+                job.done(answer)
+
+    def _run(self, jobs: list[Job]) -> tuple[list[Answer], list[float]]:
+        """Each job's answer and its CPU seconds; the Pendings among them share one model call."""
+        answers, costs = [], []
+        for job in jobs:
+            start = time.thread_time()
+            answers.append(self._attempt(job.work))
+            costs.append(time.thread_time() - start)
+        waiting = [i for i, a in enumerate(answers) if isinstance(a, Pending)]
+        if not waiting:
+            return answers, costs
+        start = time.thread_time()
+        probs = self._attempt(lambda: self.model(np.concatenate([answers[i].inputs for i in waiting])))
+        rows = [len(answers[i].inputs) for i in waiting]
+        share = (time.thread_time() - start) / sum(rows)  # the model's time, split by digits
+        if not isinstance(probs, np.ndarray):  # the call failed: each of its readings gets the sentence
+            probs = [probs] * len(waiting)
+        else:
+            probs = np.split(probs, np.cumsum(rows)[:-1])
+        for i, n, out in zip(waiting, rows, probs):
+            start = time.thread_time()
+            answers[i] = out if isinstance(out, dict) else self._attempt(lambda p=answers[i], o=out: p.finish(o))
+            costs[i] += share * n + time.thread_time() - start
+        return answers, costs
+
+    @staticmethod
+    def _attempt(work: Callable[[], Any]) -> Any:
+        try:
+            return work()
+        except Exception as e:  # a bug answers this reading with a sentence; the worker carries on
+            log.exception("a reading failed")
+            return {"message": f"Could not read that drawing ({type(e).__name__}); draw again."}
