@@ -40,20 +40,20 @@ class Corrector:
     def __init__(self, classifier: Classifier, store: Store | None, limit: RateLimit | None = None, daily: int = DAILY):
         self.classifier, self.store, self.limit = classifier, store, limit or RateLimit()
         self.daily = RateLimit(per_key=daily, total=10**9, window=86400.0)
-        self.problem = ""
+        self.problem = self.public_problem = ""  # the detail for the owner; the sentence for the page
         if store is not None:
             try:
                 store.check()
             except StoreError as e:
-                self.problem = str(e)
+                self.problem, self.public_problem = str(e), e.public
                 log.warning("corrections: %s", e)
 
     def notice(self) -> str:
         """What the page says about corrections: where they go and what is kept, or why not."""
         if self.store is None:
             return OFF
-        if self.problem:
-            return f"Corrections cannot be kept right now: {self.problem}"
+        if self.public_problem:
+            return self.public_problem
         return f"A correction is kept on this server ({self.store.path.name}): {KEPT}"
 
     def correct(self, value, answer, who: str = "", source: str = "page", as_number: bool = True) -> tuple[int, str]:
@@ -64,19 +64,26 @@ class Corrector:
         digits = parse_answer(answer)
         if digits is None:
             return 0, ASK
-        if source != "cli" and not self.limit.allow(who):
-            return 0, SLOW_DOWN
-        if source != "cli" and not self.daily.allow(who):
-            return 0, ENOUGH_TODAY
+        budgets = [] if source == "cli" else [(self.limit, SLOW_DOWN), (self.daily, ENOUGH_TODAY)]
+        for k, (budget, sentence) in enumerate(budgets):
+            if not budget.allow(who):
+                for spent, _ in budgets[:k]:
+                    spent.refund(who)
+                return 0, sentence
         try:
             rows = self.rows(value, digits, source, as_number)
             self.store.add(rows)
-        except (EmptyDrawing, BadImage, StoreError) as e:
-            return 0, str(e)
-        except Exception as e:  # a bug must not break the page
-            log.exception("could not keep a correction")
+        except Exception as e:
+            for budget, _ in budgets:  # budgets are spent on kept corrections only
+                budget.refund(who)
+            if isinstance(e, (EmptyDrawing, BadImage)):
+                return 0, str(e)
+            if isinstance(e, StoreError):
+                log.warning("corrections: %s", e)  # the detail for the owner, a sentence for the visitor
+                return 0, e.public if source != "cli" else str(e)
+            log.exception("could not keep a correction")  # a bug must not break the page
             return 0, f"Could not keep that correction ({type(e).__name__}); the app goes on reading."
-        self.problem = ""
+        self.problem = self.public_problem = ""
         wrong = sum(r.label != r.predicted for r in rows)
         return len(rows), (
             f"Thank you: kept {digits}"

@@ -48,8 +48,16 @@ CREATE = """CREATE TABLE IF NOT EXISTS corrections (
 COLUMNS = "id, created, model_sha256, source, predicted, probabilities, label, seen, drawing"
 
 
+NOT_KEPT = "Corrections cannot be kept on this server right now; the app goes on reading your digits."
+
+
 class StoreError(Exception):
-    """The store cannot take or give corrections right now; one sentence for people."""
+    """The store cannot take or give corrections right now: the detail (paths, the OS's words) for the
+    owner's log and the command line, and `public`, one sentence a visitor of the page may read."""
+
+    def __init__(self, detail: str, public: str = ""):
+        super().__init__(detail)
+        self.public = public or detail
 
 
 @dataclass
@@ -101,7 +109,8 @@ class Store:
         except (OSError, sqlite3.Error) as e:
             raise StoreError(
                 f"The corrections file {self.path} cannot be opened ({e}); check the path and "
-                "its folder's permissions, or start the app with --no-corrections."
+                "its folder's permissions, or start the app with --no-corrections.",
+                NOT_KEPT,
             ) from None
         try:
             con.execute("PRAGMA journal_mode=WAL")
@@ -115,7 +124,8 @@ class Store:
             con.close()
             raise StoreError(
                 f"The corrections file {self.path} is damaged or not a corrections database ({e}); "
-                "move it away and a new one is started."
+                "move it away and a new one is started.",
+                NOT_KEPT,
             ) from None
         return con
 
@@ -123,7 +133,8 @@ class Store:
         if "locked" in str(e) or "busy" in str(e):
             return StoreError("The corrections store is busy; try again in a moment.")
         return StoreError(
-            f"The corrections file {self.path} could not be written ({e}); check the disk and its permissions."
+            f"The corrections file {self.path} could not be written ({e}); check the disk and its permissions.",
+            NOT_KEPT,
         )
 
     def check(self) -> None:
@@ -212,6 +223,15 @@ class RateLimit:
         self._seen: OrderedDict[str, deque[float]] = OrderedDict()
         self._all: deque[float] = deque()
         self._lock = threading.Lock()
+
+    def refund(self, key: str) -> None:
+        """Give back `key`'s newest event: an attempt that kept nothing spends no budget."""
+        with self._lock:
+            mine = self._seen.get(key)
+            if mine:
+                when = mine.pop()
+                if when in self._all:
+                    self._all.remove(when)
 
     def allow(self, key: str, now: float | None = None) -> bool:
         now = time.monotonic() if now is None else now

@@ -12,7 +12,7 @@ from PIL import Image
 
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import ASK, ENOUGH_TODAY, OFF, SLOW_DOWN, Corrector
-from demo.correction_store import RateLimit, Store
+from demo.correction_store import NOT_KEPT, RateLimit, Store
 from demo.fileio import file_sha256
 from demo.handlers import Reader
 from tests.conftest import ROOT, SHIPPED, run_module
@@ -108,9 +108,10 @@ def test_a_damaged_file_gives_a_sentence_and_reading_goes_on(classifier, sample,
     bad = tmp_path / "c.sqlite"
     bad.write_bytes(b"this is not a database" * 100)
     corrector = Corrector(classifier, Store(bad))
-    assert "damaged" in corrector.problem and "damaged" in corrector.notice()
+    assert "damaged" in corrector.problem and "move it away" in corrector.problem  # the owner's detail
     kept, message = corrector.correct(drawn(sample, 2), "4", "s")
-    assert kept == 0 and "damaged" in message and "move it away" in message
+    assert kept == 0 and message == corrector.notice() == NOT_KEPT  # the visitor's sentence: no path, no OS words
+    assert str(tmp_path) not in message
     assert Reader(classifier).number(drawn(sample, 2))[0]  # the drawing is still read
     assert bad.read_bytes().startswith(b"this is not")  # and the file is left for its owner
 
@@ -208,3 +209,12 @@ def test_the_hash_kept_is_of_the_model_that_read_it(sample, tmp_path):
     model.write_bytes(b"another model, exported over it")
     assert corrector.correct(drawn(sample, 0), "5", "s")[0] == 1
     assert corrector.store.all()[0].model_sha256 == loaded
+
+
+def test_attempts_that_keep_nothing_spend_no_budget(classifier, sample, store):
+    """A wrong count of digits, typed again and again, never locks the person out: budgets pay for kept rows."""
+    corrector = Corrector(classifier, store, RateLimit(per_key=3, total=1000), daily=3)
+    for _ in range(10):
+        kept, message = corrector.correct(drawn(sample, 0), "55", "203.0.113.7")  # one digit drawn, two typed
+        assert kept == 0 and "found 1 digit" in message
+    assert [corrector.correct(drawn(sample, 0), "5", "203.0.113.7")[0] for _ in range(4)] == [1, 1, 1, 0]
