@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 
 from bench.attacks import ATTACKS, REQUESTS, burst, slow_headers
+from bench.front import SPACE_ENV, running_front
 from bench.load import LOAD_HEADER, drawings, load_rows
 from bench.nginx import running_nginx
 from bench.report import machine, publish, table
@@ -43,10 +44,11 @@ def main(argv=None):
     rows, failures = [], []
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), nofile=1024) as (
-            url,
+        running_app("--corrections", str(Path(tmp) / "corrections.sqlite"), env=SPACE_ENV, nofile=1024) as (
+            app,
             proc,
         ),
+        running_front(app) as url,
         httpx.Client(timeout=120) as http,
     ):
         target = Target(url, proc.pid, http, Path(tmp))
@@ -70,7 +72,7 @@ def main(argv=None):
             print(rows[-1], flush=True)
         kept = burst(target)
         end_rss = rss_mb(proc.pid)
-        with running_nginx(url, Path(tmp)) as proxy:
+        with running_nginx(app, Path(tmp)) as proxy:
             proxied = Target(proxy, proc.pid, http, Path(tmp))
             m = measured(proxied, lambda t: slow_headers(t, 1000), 1000)
             right, seconds = next_normal(proxied)
@@ -89,9 +91,9 @@ def main(argv=None):
             print(rows[-1], flush=True)
         load, errors = load_rows(url, proc.pid, [1, 8, 32, 64], args.seconds, drawings())
     body = (
-        f"`python -m bench.attack --seconds {args.seconds:g}` on {machine()}: one app started as a user "
-        "starts it (soft descriptor limit 1,024), every attack through its "
-        "HTTP API from 127.0.0.1, a script's floods from one forwarded address. "
+        f"`python -m bench.attack --seconds {args.seconds:g}` on {machine()}: one app run as a Space runs it "
+        "(`SYSTEM=spaces`, soft descriptor limit 1,024) behind a forwarding front on 127.0.0.2 (bench.front), "
+        "every attack through its HTTP API, a script's floods from one loopback address of its own. "
         "Peak MB: the app's peak resident memory during the attack above where it started. CPU: the app's "
         "CPU time per request sent (all its threads). Floors: 250 MB and 2 s per request, a drawing under 2 s "
         "with 10 heavy photos in flight, under 1 s behind nginx with 1,000 slow clients.\n\n"

@@ -20,6 +20,7 @@ import numpy as np
 
 from bench.client import client_from, pad_call, visitor
 from bench.drawing import FIXTURE
+from bench.front import SPACE_ENV, running_front
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
 from demo.classifier import DEFAULT_MODEL
@@ -137,7 +138,7 @@ def main(argv=None):
     args = p.parse_args(argv)
     counts = [int(c) for c in args.clients.split(",")]
     if args.soak:
-        with running_app("--model", args.model) as (url, proc):
+        with running_app("--model", args.model, env=SPACE_ENV) as (app, proc), running_front(app) as url:
             cases, idle = warmed(url, proc)
             rows, errors = soak(url, proc.pid, counts[0], args.soak, cases)
         body = (
@@ -151,14 +152,15 @@ def main(argv=None):
         rows, errors, idles = [], [], []
         for concurrency in args.concurrency.split(",") if args.concurrency else [""]:
             extra = ["--concurrency", concurrency] if concurrency else []
-            with running_app("--model", args.model, *extra) as (url, proc):
+            with running_app("--model", args.model, *extra, env=SPACE_ENV) as (app, proc), running_front(app) as url:
                 cases, idle = warmed(url, proc)
                 more, errs = load_rows(url, proc.pid, counts, args.seconds, cases, prefix=[concurrency or "default"])
             rows, errors, idles = rows + more, errors + errs, idles + [idle]
         body = (
             f"`python -m bench.load --clients {args.clients} --seconds {args.seconds:g}"
             f"{' --concurrency ' + args.concurrency if args.concurrency else ''}` on {machine()}: the app "
-            "served directly, each visitor a client bound to a loopback address of its own, visitors "
+            "run as a Space runs it (`SYSTEM=spaces`, behind a forwarding front on 127.0.0.2: bench.front), "
+            "each visitor a client bound to a loopback address of its own, visitors "
             "writing real digits as the page sends them (an 800x300 PNG per pen lift to the pad's `read`, "
             f"the number path), a pen lift every {PACE:g} s at most; idle RSS {max(idles):.0f} MB. Visitors "
             "and server share the same 2 cores.\n\n" + table(["--concurrency", *LOAD_HEADER], rows)
