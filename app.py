@@ -12,7 +12,7 @@ from starlette.middleware import Middleware
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.components import NOT_UPLOADED
 from demo.correct import Corrector
-from demo.correction_store import DEFAULT_STORE, Store
+from demo.correction_store import DEFAULT_STORE, open_store
 from demo.memory import tune_malloc
 from demo.pad import MAX_PAYLOAD
 from demo.server import os_error_handler, port_in_use, quiet_foreign_file_records, raise_fd_limit
@@ -71,7 +71,8 @@ def main(argv=None):
         "--corrections",
         default=str(DEFAULT_STORE),
         metavar="PATH",
-        help="SQLite file that keeps the corrections people give (the page says what is kept)",
+        help="SQLite file, or postgresql:// URL (one store for every replica), that keeps the corrections "
+        "people give (the page says what is kept)",
     )
     p.add_argument("--no-corrections", action="store_true", help="take no corrections; nothing is written")
     args = p.parse_args(argv)
@@ -87,7 +88,7 @@ def main(argv=None):
         classifier = Classifier(args.model, threads=args.threads or default_threads(args.concurrency))
     except ModelError as e:
         sys.exit(f"error: {e}")
-    corrector = Corrector(classifier, None if args.no_corrections else Store(args.corrections))
+    corrector = Corrector(classifier, None if args.no_corrections else open_store(args.corrections))
     if corrector.problem:
         print(f"warning: {corrector.problem} The app serves without keeping corrections until that is fixed.")
     app = build_app(

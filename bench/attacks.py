@@ -28,10 +28,10 @@ from bench.serve import rss_mb
 from bench.target import answer_label, digit_value, normal_drawing, pad_ink
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import SLOW_DOWN
-from demo.correction_store import RateLimit
 from demo.number import TOO_SCATTERED
 from demo.pad import PREFIX, png_payload
 from demo.serving.fair import BUSY
+from demo.serving.limits import RateLimit
 from train.drawn import sketch_value
 
 SCRIPT = "127.0.0.66"  # floods come from one address of their own

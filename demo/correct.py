@@ -11,16 +11,15 @@ import logging
 import numpy as np
 
 from demo.classifier import Classifier, Number, Prediction
-from demo.correction_store import KEPT, Correction, RateLimit, Store, StoreError
+from demo.correction_store import DAILY, KEPT, Correction, CorrectionStore, StoreError
 from demo.number import MAX_DIGITS
 from demo.preprocess import BadImage, Cut, EmptyDrawing, ink_and_canvas
+from demo.serving.limits import RateLimit
 
 log = logging.getLogger(__name__)
 OFF = "Corrections are turned off on this server."
 ASK = f"Type the digits you wrote, for example 7 or 2026 (at most {MAX_DIGITS})."
 SLOW_DOWN = "That is a lot of corrections in a minute; wait a little and send it again."
-DAILY = 200  # corrections one address may give in a day: a keen person, never a script filling the store
-ENOUGH_TODAY = f"Thank you, that is {DAILY} corrections from you today, as many as one day keeps; come back tomorrow."
 
 
 def parse_answer(answer) -> str | None:
@@ -37,9 +36,11 @@ def strokes(ink: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
 class Corrector:
     """The page's and the API's "it was really ...": validated, rate limited, read, stored."""
 
-    def __init__(self, classifier: Classifier, store: Store | None, limit: RateLimit | None = None, daily: int = DAILY):
-        self.classifier, self.store, self.limit = classifier, store, limit or RateLimit()
-        self.daily = RateLimit(per_key=daily, total=10**9, window=86400.0)
+    def __init__(
+        self, classifier: Classifier, store: CorrectionStore | None, limit: RateLimit | None = None, daily: int = DAILY
+    ):
+        """`limit`: this process's flood guard (a minute); `daily`: a visitor's day, which the store counts."""
+        self.classifier, self.store, self.limit, self.daily = classifier, store, limit or RateLimit(), daily
         self.problem = self.public_problem = ""  # the detail for the owner; the sentence for the page
         if store is not None:
             try:
@@ -54,7 +55,7 @@ class Corrector:
             return OFF
         if self.public_problem:
             return self.public_problem
-        return f"A correction is kept on this server ({self.store.path.name}): {KEPT}"
+        return f"A correction is kept on this server ({self.store.name}): {KEPT}"
 
     def correct(self, value, answer, who: str = "", source: str = "page", as_number: bool = True) -> tuple[int, str]:
         """(digits kept, sentence). `who` is the client address the rate limits count; `as_number` reads the
@@ -64,18 +65,15 @@ class Corrector:
         digits = parse_answer(answer)
         if digits is None:
             return 0, ASK
-        budgets = [] if source == "cli" else [(self.limit, SLOW_DOWN), (self.daily, ENOUGH_TODAY)]
-        for k, (budget, sentence) in enumerate(budgets):
-            if not budget.allow(who):
-                for spent, _ in budgets[:k]:
-                    spent.refund(who)
-                return 0, sentence
+        guarded = source != "cli"
+        if guarded and not self.limit.allow(who):
+            return 0, SLOW_DOWN
         try:
             rows = self.rows(value, digits, source, as_number)
-            self.store.add(rows)
+            self.store.add(rows, who if guarded else "", self.daily if guarded else 0)
         except Exception as e:
-            for budget, _ in budgets:  # budgets are spent on kept corrections only
-                budget.refund(who)
+            if guarded:  # budgets are spent on kept corrections only
+                self.limit.refund(who)
             if isinstance(e, (EmptyDrawing, BadImage)):
                 return 0, str(e)
             if isinstance(e, StoreError):

@@ -1,22 +1,24 @@
-"""The corrections people give ("it was a 7"), kept in SQLite: bounded, safe for many writers, and
-never a reason for the app to stop serving.
+"""The corrections people give ("it was a 7"), kept in SQLite (one machine) or PostgreSQL (demo.pg_store,
+every replica): bounded, safe for many writers, and never a reason for the app to stop serving.
 
 One row per digit: when, which model (its file's SHA-256), what it read with what probabilities, the
-right digit, the model's 28x28 input and the person's own strokes of that digit, scaled down. Nothing
-about the person. Every failure is a `StoreError` with one sentence; the app shows it and goes on.
+right digit, the model's 28x28 input and the person's own strokes of that digit, scaled down, and a salted
+hash of the visitor's address (their daily cap, and review by visitor), never the address. Every failure
+is a `StoreError`: a sentence for the visitor, the detail for the owner; the app goes on.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import io
 import json
+import secrets
 import sqlite3
 import threading
-import time
-from collections import OrderedDict, deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 from PIL import Image
@@ -28,10 +30,14 @@ MAX_ROWS = 20_000  # digits kept; then new corrections are refused, old ones are
 MAX_BYTES = 64 * 2**20  # the database file's size bound
 DRAWING_SIDE = 128  # px: the longer side of the kept strokes
 WAIT = 2.0  # s a writer waits for another one; a visitor's click never waits longer
-SCHEMA = 1
+SCHEMA = 2  # 2: each row's visitor, as a salted hash (never the address), for per-visitor caps and review
+DAILY = 200  # corrections one visitor may give in a day: a keen person, never a script filling the store
+ENOUGH_TODAY = "Thank you, that is as many corrections from you as one day keeps; come back tomorrow."
+NOT_KEPT = "Corrections cannot be kept on this server right now; the app goes on reading your digits."
 KEPT = (
     "the time, the model's answer and its probabilities, the digit you give, the 28x28 image the "
-    "model read and a small copy of your strokes. Nothing about you."
+    "model read, a small copy of your strokes, and a code made from your address so that your corrections "
+    "count together (never the address itself)."
 )
 
 CREATE = """CREATE TABLE IF NOT EXISTS corrections (
@@ -43,12 +49,16 @@ CREATE = """CREATE TABLE IF NOT EXISTS corrections (
     probabilities TEXT NOT NULL,
     label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
     seen BLOB NOT NULL,
-    drawing BLOB
+    drawing BLOB,
+    visitor TEXT NOT NULL DEFAULT ''
 )"""
-COLUMNS = "id, created, model_sha256, source, predicted, probabilities, label, seen, drawing"
-
-
-NOT_KEPT = "Corrections cannot be kept on this server right now; the app goes on reading your digits."
+CREATE_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+CREATE_INDEX = "CREATE INDEX IF NOT EXISTS corrections_visitor ON corrections (visitor, created)"
+MIGRATE_1 = "ALTER TABLE corrections ADD COLUMN visitor TEXT NOT NULL DEFAULT ''"
+COLUMNS = "id, created, model_sha256, source, predicted, probabilities, label, seen, drawing, visitor"
+INSERT = f"INSERT INTO corrections ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+SINCE = "SELECT COUNT(*) FROM corrections WHERE visitor = ? AND created >= ?"
+FULL = "The corrections store is full; nothing was added."
 
 
 class StoreError(Exception):
@@ -71,6 +81,7 @@ class Correction:
     model_sha256: str = ""
     created: str = ""
     id: int = 0
+    visitor: str = ""  # the store's salted hash of the visitor's address; "" from the command line
 
 
 def png_bytes(ink: np.ndarray, side: int = DRAWING_SIDE) -> bytes:
@@ -92,6 +103,85 @@ def seen_array(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, np.uint8).reshape(MNIST_SIZE, MNIST_SIZE)
 
 
+def now_text(seconds_ago: float = 0.0) -> str:
+    """UTC time as the store keeps it (ISO text, which sorts as time does)."""
+    when = datetime.datetime.now(datetime.UTC) - datetime.timedelta(seconds=seconds_ago)
+    return when.isoformat(timespec="seconds")
+
+
+def visitor_key(salt: str, address: str) -> str:
+    """What the store keeps of a visitor: a hash of their address with the store's own salt, so rows of one
+    visitor can be counted and reviewed together and the address itself is never kept."""
+    return hashlib.sha256(f"{salt}:{address}".encode()).hexdigest()[:16] if address else ""
+
+
+def encoded(corrections: list[Correction], visitor: str) -> list[tuple]:
+    """Rows to insert (COLUMNS without the id); a label outside 0-9 is refused."""
+    if any(not 0 <= c.label < NUM_CLASSES for c in corrections):
+        raise StoreError("A correction is a digit from 0 to 9.")
+    now = now_text()
+    return [
+        (
+            now,
+            c.model_sha256,
+            c.source,
+            int(c.predicted),
+            json.dumps([round(float(p), 6) for p in c.probabilities]),
+            int(c.label),
+            seen_bytes(c.seen),
+            None if c.drawing is None else png_bytes(c.drawing),
+            visitor,
+        )
+        for c in corrections
+    ]
+
+
+def decoded(r: tuple) -> Correction:
+    """A row of COLUMNS -> Correction."""
+    drawing = None if r[8] is None else 1 - np.asarray(Image.open(io.BytesIO(bytes(r[8]))), np.float32) / 255
+    return Correction(
+        id=r[0],
+        created=r[1],
+        model_sha256=r[2],
+        source=r[3],
+        predicted=r[4],
+        probabilities=json.loads(r[5]),
+        label=r[6],
+        seen=seen_array(bytes(r[7])).astype(np.float32) / 255,
+        drawing=drawing,
+        visitor=r[9],
+    )
+
+
+def bounded(count: int, size: int, rows: list[tuple], max_rows: int, max_bytes: int, today: int, per_day: int):
+    """StoreError unless `rows` fit the store's bounds and the visitor's day (`today` of theirs kept)."""
+    if per_day and today + len(rows) > per_day:
+        raise StoreError(f"visitor over {per_day} corrections a day", ENOUGH_TODAY)
+    if count + len(rows) > max_rows or size + sum(len(r[6]) + len(r[7] or b"") for r in rows) > max_bytes:
+        raise StoreError(f"{FULL} ({count} digits) Fine-tune on them, then move them away to start anew.", FULL)
+
+
+class CorrectionStore(Protocol):
+    """What the app, the command line and fine-tuning use of a store, SQLite or PostgreSQL."""
+
+    where: str  # for the owner: the file, or the database without its password
+    name: str  # for the page: a short name, never a path
+
+    def exists(self) -> bool: ...
+    def check(self) -> None: ...
+    def add(self, corrections: list[Correction], address: str = "", per_day: int = 0) -> list[int]: ...
+    def all(self) -> list[Correction]: ...
+
+
+def open_store(where: str | Path = DEFAULT_STORE, wait: float = WAIT) -> CorrectionStore:
+    """`--corrections`: a PostgreSQL URL (one store for every replica) or a SQLite file (one machine)."""
+    if str(where).startswith(("postgresql://", "postgres://")):
+        from demo.pg_store import PgStore
+
+        return PgStore(str(where), wait=wait)
+    return Store(where, wait=wait)
+
+
 class Store:
     """One SQLite file. A connection per call (threads and processes alike), WAL so readers never
     block the writer, and a short wait for the write lock, after which the person gets a sentence."""
@@ -100,7 +190,12 @@ class Store:
         self, path: str | Path = DEFAULT_STORE, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES, wait: float = WAIT
     ):
         self.path, self.max_rows, self.max_bytes, self.wait = Path(path), max_rows, max_bytes, wait
+        self.where, self.name = str(self.path), self.path.name
         self._lock = threading.Lock()  # one writer at a time in this process; SQLite orders the processes
+        self._salt = ""
+
+    def exists(self) -> bool:
+        return self.path.is_file()
 
     def _connect(self) -> sqlite3.Connection:
         try:
@@ -114,9 +209,18 @@ class Store:
             ) from None
         try:
             con.execute("PRAGMA journal_mode=WAL")
-            if con.execute("PRAGMA user_version").fetchone()[0] == 0:
-                con.execute(CREATE)
+            version = con.execute("PRAGMA user_version").fetchone()[0]
+            if version < SCHEMA:
+                con.execute("BEGIN IMMEDIATE")
+                if con.execute("PRAGMA user_version").fetchone()[0] == 1:
+                    con.execute(MIGRATE_1)
+                for statement in (CREATE, CREATE_META, CREATE_INDEX):
+                    con.execute(statement)
+                con.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
                 con.execute(f"PRAGMA user_version={SCHEMA}")
+                con.execute("COMMIT")
+            if not self._salt:
+                self._salt = con.execute("SELECT value FROM meta WHERE key = 'salt'").fetchone()[0]
         except sqlite3.OperationalError as e:
             con.close()
             raise self._busy_or(e) from None
@@ -141,45 +245,29 @@ class Store:
         """Raise StoreError now if the file cannot be used (the app says so at start and keeps serving)."""
         self._connect().close()
 
-    def add(self, corrections: list[Correction]) -> list[int]:
-        """Keep all of them or none (one transaction); their ids."""
-        if any(not 0 <= c.label < NUM_CLASSES for c in corrections):
-            raise StoreError("A correction is a digit from 0 to 9.")
-        now = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
-        rows = [
-            (
-                now,
-                c.model_sha256,
-                c.source,
-                int(c.predicted),
-                json.dumps([round(float(p), 6) for p in c.probabilities]),
-                int(c.label),
-                seen_bytes(c.seen),
-                None if c.drawing is None else png_bytes(c.drawing),
-            )
-            for c in corrections
-        ]
+    def visitor(self, address: str) -> str:
+        """The key this store keeps for a visitor's address."""
+        if not self._salt:
+            self.check()
+        return visitor_key(self._salt, address)
+
+    def add(self, corrections: list[Correction], address: str = "", per_day: int = 0) -> list[int]:
+        """Keep all of them or none (one transaction); their ids. With an `address`, at most `per_day` rows
+        of that visitor's in a day, counted in the same transaction (so across processes too)."""
         with self._lock:
             con = self._connect()
+            rows = encoded(corrections, visitor_key(self._salt, address))
             try:
                 con.execute("BEGIN IMMEDIATE")
                 count = con.execute("SELECT COUNT(*) FROM corrections").fetchone()[0]
                 size = con.execute("PRAGMA page_count").fetchone()[0] * con.execute("PRAGMA page_size").fetchone()[0]
-                if (
-                    count + len(rows) > self.max_rows
-                    or size + sum(len(r[6]) + len(r[7] or b"") for r in rows) > self.max_bytes
-                ):
+                today = con.execute(SINCE, (rows[0][-1], now_text(86400))).fetchone()[0] if address else 0
+                try:
+                    bounded(count, size, rows, self.max_rows, self.max_bytes, today, per_day)
+                except StoreError:
                     con.execute("ROLLBACK")
-                    raise StoreError(
-                        f"The corrections store is full ({count} digits); nothing was added. "
-                        "Export and fine-tune on them, then move the file away to start a new one."
-                    )
-                ids = [
-                    con.execute(
-                        f"INSERT INTO corrections ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", r
-                    ).lastrowid
-                    for r in rows
-                ]
+                    raise
+                ids = [con.execute(INSERT, r).lastrowid for r in rows]
                 con.execute("COMMIT")
                 return ids
             except sqlite3.Error as e:
@@ -198,53 +286,4 @@ class Store:
             raise self._busy_or(e) from None
         finally:
             con.close()
-        return [
-            Correction(
-                id=r[0],
-                created=r[1],
-                model_sha256=r[2],
-                source=r[3],
-                predicted=r[4],
-                probabilities=json.loads(r[5]),
-                label=r[6],
-                seen=seen_array(r[7]).astype(np.float32) / 255,
-                drawing=None if r[8] is None else 1 - np.asarray(Image.open(io.BytesIO(r[8])), np.float32) / 255,
-            )
-            for r in rows
-        ]
-
-
-class RateLimit:
-    """At most `per_key` events per `window` seconds for each key (a browser session), and `total`
-    for everyone; keys are forgotten oldest first past `keys`, so memory stays bounded."""
-
-    def __init__(self, per_key: int = 10, total: int = 120, window: float = 60.0, keys: int = 4096):
-        self.per_key, self.total, self.window, self.keys = per_key, total, window, keys
-        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
-        self._all: deque[float] = deque()
-        self._lock = threading.Lock()
-
-    def refund(self, key: str) -> None:
-        """Give back `key`'s newest event: an attempt that kept nothing spends no budget."""
-        with self._lock:
-            mine = self._seen.get(key)
-            if mine:
-                when = mine.pop()
-                if when in self._all:
-                    self._all.remove(when)
-
-    def allow(self, key: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            for times in (self._all, self._seen.get(key, ())):
-                while times and times[0] <= now - self.window:
-                    times.popleft()
-            mine = self._seen.pop(key, deque())
-            self._seen[key] = mine
-            while len(self._seen) > self.keys:
-                self._seen.popitem(last=False)
-            if len(mine) >= self.per_key or len(self._all) >= self.total:
-                return False
-            mine.append(now)
-            self._all.append(now)
-            return True
+        return [decoded(r) for r in rows]

@@ -16,11 +16,11 @@ import numpy as np
 
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.correct import Corrector
-from demo.correction_store import DEFAULT_STORE, Store, StoreError, seen_bytes
+from demo.correction_store import DEFAULT_STORE, CorrectionStore, StoreError, open_store, seen_bytes
 from demo.fileio import atomic_path
 
 
-def add(store: Store, model: str, label: str, files: list[str]) -> int:
+def add(store: CorrectionStore, model: str, label: str, files: list[str]) -> int:
     """Each file read as one digit (as the Upload tab reads it), or as a number when --label has
     several digits; a file that cannot be read is named and skipped. Returns the digits kept."""
     corrector = Corrector(Classifier(model), store)
@@ -30,11 +30,11 @@ def add(store: Store, model: str, label: str, files: list[str]) -> int:
         kept += count
         if not count:
             print(f"{name}: {message}", file=sys.stderr)
-    print(f"Kept {kept} digit{'s' * (kept != 1)} from {len(files)} file{'s' * (len(files) != 1)} in {store.path}.")
+    print(f"Kept {kept} digit{'s' * (kept != 1)} from {len(files)} file{'s' * (len(files) != 1)} in {store.where}.")
     return kept
 
 
-def show(store: Store) -> None:
+def show(store: CorrectionStore) -> None:
     rows = store.all()
     for r in rows:
         probs = f"{max(r.probabilities):.0%}"
@@ -42,12 +42,12 @@ def show(store: Store) -> None:
     labels = Counter(r.label for r in rows)
     wrong = sum(r.label != r.predicted for r in rows)
     print(
-        f"{len(rows)} corrections in {store.path}, {wrong} of them where the model was wrong; per digit: "
+        f"{len(rows)} corrections in {store.where}, {wrong} of them where the model was wrong; per digit: "
         + ", ".join(f"{d}: {labels[d]}" for d in range(10))
     )
 
 
-def export(store: Store, out: str) -> int:
+def export(store: CorrectionStore, out: str) -> int:
     """x: uint8 [N, 28, 28] (the model's inputs), y: the right digits, predicted: what the model read."""
     rows = store.all()
     x = np.frombuffer(b"".join(seen_bytes(r.seen) for r in rows), np.uint8).reshape(-1, 28, 28)
@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("export", help="write the corrections as .npz (x, y, predicted)")
     e.add_argument("out")
     args = p.parse_args(argv)
-    store = Store(args.store, wait=30.0)
+    store = open_store(args.store, wait=30.0)
     try:
         if args.command == "add":
             if not (args.label.isascii() and args.label.isdigit()):
@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> int:
             if missing:
                 p.error(f"no such file: {missing[0]}; give paths of pictures (PNG, JPEG, ...).")
             return 0 if add(store, args.model, args.label, args.files) else 1
-        if not store.path.is_file():
-            p.error(f"no corrections file at {store.path}; give one with --corrections, or add some first.")
+        if not store.exists():
+            p.error(f"no corrections file at {store.where}; give one with --corrections, or add some first.")
         if args.command == "list":
             show(store)
         else:

@@ -11,10 +11,11 @@ import pytest
 from PIL import Image
 
 from demo.canvas import CANVAS_H, CANVAS_W
-from demo.correct import ASK, ENOUGH_TODAY, OFF, SLOW_DOWN, Corrector
-from demo.correction_store import NOT_KEPT, RateLimit, Store
+from demo.correct import ASK, OFF, SLOW_DOWN, Corrector
+from demo.correction_store import ENOUGH_TODAY, NOT_KEPT, Store
 from demo.fileio import file_sha256
 from demo.handlers import Reader
+from demo.serving.limits import RateLimit
 from tests.conftest import ROOT, SHIPPED, run_module
 from train.drawn import place_digit, sketch_value
 from train.written import write_number

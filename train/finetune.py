@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from demo.classifier import DEFAULT_MODEL
-from demo.correction_store import DEFAULT_STORE, Store, StoreError
+from demo.correction_store import DEFAULT_STORE, StoreError, open_store
 from demo.fileio import write_json
 from train.config import Config
 from train.layout import CONFIG, METRICS
@@ -101,7 +101,8 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        rows = Store(args.corrections, wait=30.0).all() if Path(args.corrections).is_file() else None
+        store = open_store(args.corrections, wait=30.0)
+        rows = store.all() if store.exists() else None
     except StoreError as e:
         sys.exit(f"error: {e}")
     if rows is None:

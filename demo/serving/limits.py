@@ -9,6 +9,9 @@ app nothing, and a chunked one at most its limit.
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict, deque
 
 KB = 1024
 MB = 1024 * KB
@@ -71,3 +74,40 @@ class BodyLimit:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class RateLimit:
+    """At most `per_key` events per `window` seconds for each key (a visitor), and `total` for everyone;
+    keys are forgotten oldest first past `keys`, so memory stays bounded. The one limiter the app keeps in
+    memory: a flood guard per process (the corrections' minute), in front of what the store enforces."""
+
+    def __init__(self, per_key: int = 10, total: int = 120, window: float = 60.0, keys: int = 4096):
+        self.per_key, self.total, self.window, self.keys = per_key, total, window, keys
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
+        self._all: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def refund(self, key: str) -> None:
+        """Give back `key`'s newest event: an attempt that kept nothing spends no budget."""
+        with self._lock:
+            mine = self._seen.get(key)
+            if mine:
+                when = mine.pop()
+                if when in self._all:
+                    self._all.remove(when)
+
+    def allow(self, key: str, now: float | None = None) -> bool:
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            for times in (self._all, self._seen.get(key, ())):
+                while times and times[0] <= now - self.window:
+                    times.popleft()
+            mine = self._seen.pop(key, deque())
+            self._seen[key] = mine
+            while len(self._seen) > self.keys:
+                self._seen.popitem(last=False)
+            if len(mine) >= self.per_key or len(self._all) >= self.total:
+                return False
+            mine.append(now)
+            self._all.append(now)
+            return True
