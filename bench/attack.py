@@ -51,7 +51,7 @@ def main(argv=None):
         running_front(app) as url,
         httpx.Client(timeout=120) as http,
     ):
-        target = Target(url, proc.pid, http, Path(tmp))
+        target = Target(url, proc.pid, http, Path(tmp), app)
         normal_drawing(target)
         start_rss = rss_mb(proc.pid)
         for name, attack in ATTACKS.items():

@@ -259,7 +259,7 @@ def slow_connections(url: str, n: int):
 def slow_headers(target, n: int = 1100, hold: float = 10):
     """n slow-header connections held while people draw, each drawing on a new connection."""
     drawings, deadline = [], time.time() + hold
-    with slow_connections(target.url, n) as socks:
+    with slow_connections(target.app or target.url, n) as socks:  # the app's own sockets, no front between
         while time.time() < deadline:
             with httpx.Client(timeout=30) as http:
                 drawings.append(normal_drawing(target, http))

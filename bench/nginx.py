@@ -15,10 +15,14 @@ CONF = ROOT / "deploy" / "nginx.conf"
 NGINX = Path(shutil.which("nginx") or "/usr/sbin/nginx")
 
 
-def local_conf(app_port: int, port: int, folder: Path) -> str:
+SERVER = "server 127.0.0.1:7860 max_fails=1 fail_timeout=10s;"
+
+
+def local_conf(app_ports: list[int], port: int, folder: Path) -> str:
     text = CONF.read_text()
+    servers = "\n        ".join(SERVER.replace("7860", str(p)) for p in app_ports)
     for old, new in (
-        ("server 127.0.0.1:7860;", f"server 127.0.0.1:{app_port};"),
+        (SERVER, servers),
         ("listen 80;", f"listen 127.0.0.1:{port};"),
         ("pid /run/nginx-digits.pid;", f"pid {folder}/nginx.pid;"),
         ("error_log /var/log/nginx/digits.error.log warn;", f"error_log {folder}/error.log warn;"),
@@ -35,13 +39,15 @@ def local_conf(app_port: int, port: int, folder: Path) -> str:
 
 
 @contextlib.contextmanager
-def running_nginx(app_url: str, folder: Path, timeout: float = 20):
-    """Yields nginx's URL once it accepts connections; stops it (by its PID) afterwards."""
+def running_nginx(app_url: str | list[str], folder: Path, timeout: float = 20):
+    """Yields nginx's URL once it accepts connections (in front of one app, or of its replicas); stops it
+    (by its PID) afterwards."""
     if not NGINX.exists():
         raise RuntimeError("nginx is not installed: `apt-get install nginx` (.ci/run does it).")
     port = free_port()
     conf = folder / "nginx.conf"
-    conf.write_text(local_conf(int(app_url.rstrip("/").rsplit(":", 1)[1]), port, folder))
+    urls = [app_url] if isinstance(app_url, str) else app_url
+    conf.write_text(local_conf([int(u.rstrip("/").rsplit(":", 1)[1]) for u in urls], port, folder))
     with tempfile.TemporaryFile("w+") as log:
         proc = subprocess.Popen(
             [str(NGINX), "-c", str(conf), "-g", "daemon off;"], stdout=log, stderr=subprocess.STDOUT, text=True

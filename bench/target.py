@@ -24,6 +24,7 @@ class Target:
     pid: int
     http: httpx.Client
     tmp: Path
+    app: str = ""  # the app's own address when `url` is a front in front of it
 
 
 @dataclass
