@@ -12,11 +12,12 @@ from starlette.middleware import Middleware
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.components import NOT_UPLOADED
 from demo.correct import Corrector
-from demo.correction_store import DEFAULT_STORE, open_store
+from demo.correction_store import DEFAULT_STORE
 from demo.memory import tune_malloc
 from demo.pad import MAX_PAYLOAD
 from demo.server import os_error_handler, port_in_use, quiet_foreign_file_records, raise_fd_limit
 from demo.serving.limits import KB, MB, BodyLimit
+from demo.stores import open_store
 from demo.ui import CSS, KEEP_UPLOADS, build_app
 
 CONCURRENCY = 2  # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; README, "Serving under load"

@@ -26,8 +26,8 @@ from demo.canvas import CANVAS_H, CANVAS_W
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.contract import to_model_input
 from demo.correct import Corrector
-from demo.correction_store import Store
 from demo.decode import BadImage
+from demo.sqlite_store import Store
 from train.average import split_of
 from train.data import load, split
 from train.drawn import sketch_value

@@ -27,9 +27,10 @@ from bench.nginx import running_nginx
 from bench.postgres import running_postgres
 from bench.report import machine, percentiles, publish, table
 from bench.serve import running_app
-from demo.correction_store import Correction, Store
+from demo.correction_store import Correction
 from demo.pad import png_payload
 from demo.pg_store import PgStore
+from demo.sqlite_store import Store
 
 
 def capacity(n: int, cases, seconds: float, store: str) -> list:

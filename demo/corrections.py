@@ -16,8 +16,9 @@ import numpy as np
 
 from demo.classifier import DEFAULT_MODEL, Classifier, ModelError
 from demo.correct import Corrector
-from demo.correction_store import DEFAULT_STORE, CorrectionStore, StoreError, open_store, seen_bytes
+from demo.correction_store import DEFAULT_STORE, CorrectionStore, StoreError, seen_bytes
 from demo.fileio import atomic_path
+from demo.stores import open_store
 
 
 def add(store: CorrectionStore, model: str, label: str, files: list[str]) -> int:

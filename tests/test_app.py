@@ -103,7 +103,7 @@ def test_many_clients_correct_at_once_and_nothing_is_lost(app_url, corrections_f
     from concurrent.futures import ThreadPoolExecutor
 
     from bench.client import call, client_from, rest_predict, sketch_files, visitor
-    from demo.correction_store import Store
+    from demo.sqlite_store import Store
 
     before = len(Store(corrections_file).all()) if corrections_file.exists() else 0
     i = int(np.flatnonzero(sample["y_test"] == 3)[0])

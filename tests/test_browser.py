@@ -141,7 +141,7 @@ def test_a_late_answer_never_overwrites_a_newer_drawing(page):
 def test_wrong_it_was_keeps_the_correction(page, corrections_file):
     """A person draws a 1, says it was a 7 with one tap, and the SQLite file holds that digit; then a
     number, typed whole."""
-    from demo.correction_store import Store
+    from demo.sqlite_store import Store
 
     before = len(Store(corrections_file).all())
     clear(page)
@@ -164,7 +164,7 @@ def test_wrong_it_was_keeps_the_correction(page, corrections_file):
 
 def test_a_wrong_photo_can_be_corrected_on_the_upload_tab(page, corrections_file):
     """A person uploads a photo of a 7, says with one tap that it was a 1, and that digit is kept."""
-    from demo.correction_store import Store
+    from demo.sqlite_store import Store
 
     before = len(Store(corrections_file).all())
     page.get_by_role("tab", name="Upload").click()

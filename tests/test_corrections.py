@@ -12,10 +12,11 @@ from PIL import Image
 
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import ASK, OFF, SLOW_DOWN, Corrector
-from demo.correction_store import ENOUGH_TODAY, NOT_KEPT, Store
+from demo.correction_store import ENOUGH_TODAY, NOT_KEPT
 from demo.fileio import file_sha256
 from demo.handlers import Reader
 from demo.serving.limits import RateLimit
+from demo.sqlite_store import Store
 from tests.conftest import ROOT, SHIPPED, run_module
 from train.drawn import place_digit, sketch_value
 from train.written import write_number
@@ -138,7 +139,8 @@ def test_a_locked_store_makes_the_person_wait_briefly_not_forever(classifier, sa
 WRITER = """
 import sys
 import numpy as np
-from demo.correction_store import Correction, Store
+from demo.correction_store import Correction
+from demo.sqlite_store import Store
 store = Store(sys.argv[1], wait=30)
 for i in range(int(sys.argv[2])):
     store.add([Correction(label=i % 10, predicted=0, probabilities=[0.1] * 10, seen=np.zeros((28, 28)))])

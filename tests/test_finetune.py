@@ -10,8 +10,8 @@ from demo.canvas import CANVAS_H, CANVAS_W
 from demo.card_markdown import model_card
 from demo.classifier import Classifier
 from demo.correct import Corrector
-from demo.correction_store import Store
 from demo.serving.limits import RateLimit
+from demo.sqlite_store import Store
 from tests.conftest import FIXTURE, SHIPPED, run_module
 from train.drawn import place_digit, sketch_value
 

@@ -8,8 +8,8 @@ from PIL import Image
 from demo.classifier import Prediction
 from demo.components import NOT_UPLOADED
 from demo.correct import Corrector
-from demo.correction_store import Store
 from demo.handlers import NO_PHOTO, UNSURE, Reader, correct_photo, verdict
+from demo.sqlite_store import Store
 from train.drawn import place_digit, sketch_value
 
 

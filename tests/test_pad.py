@@ -11,11 +11,11 @@ from bench.hostile_files import png
 from bench.target import pad_ink
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import Corrector
-from demo.correction_store import Store
 from demo.handlers import Reader
 from demo.pad import MALFORMED, MAX_PAYLOAD, PREFIX, TOO_BIG, PadServer, decode_pad, png_payload
 from demo.preprocess import Cut
 from demo.serving.fair import FairQueue
+from demo.sqlite_store import Store
 
 
 @pytest.fixture

@@ -20,8 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from demo.classifier import DEFAULT_MODEL
-from demo.correction_store import DEFAULT_STORE, StoreError, open_store
+from demo.correction_store import DEFAULT_STORE, StoreError
 from demo.fileio import write_json
+from demo.stores import open_store
 from train.config import Config
 from train.layout import CONFIG, METRICS
 
