@@ -27,7 +27,10 @@ MAX_ROWS = 20_000  # digits kept; then new corrections are refused, old ones are
 MAX_BYTES = 64 * 2**20  # the database file's size bound
 DRAWING_SIDE = 128  # px: the longer side of the kept strokes
 WAIT = 2.0  # s a writer waits for another one; a visitor's click never waits longer
-SCHEMA = 2  # 2: each row's visitor, as a salted hash (never the address), for per-visitor caps and review
+SCHEMA = 3  # 2: each row's visitor, as a salted hash (never the address); 3: each row's review status
+PER_VISITOR = 1000  # rows one visitor may hold at once: a flood from one place cannot fill the store
+STATUSES = ("new", "accepted", "rejected")  # rejected rows never train; accepted rows are never let go
+HELD_ENOUGH = "Thank you: this server already keeps as many corrections from you as it keeps from anyone."
 DAILY = 200  # corrections one visitor may give in a day: a keen person, never a script filling the store
 ENOUGH_TODAY = "Thank you, that is as many corrections from you as one day keeps; come back tomorrow."
 NOT_KEPT = "Corrections cannot be kept on this server right now; the app goes on reading your digits."
@@ -47,14 +50,21 @@ CREATE = """CREATE TABLE IF NOT EXISTS corrections (
     label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
     seen BLOB NOT NULL,
     drawing BLOB,
-    visitor TEXT NOT NULL DEFAULT ''
+    visitor TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'accepted', 'rejected'))
 )"""
 CREATE_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 CREATE_INDEX = "CREATE INDEX IF NOT EXISTS corrections_visitor ON corrections (visitor, created)"
-MIGRATE_1 = "ALTER TABLE corrections ADD COLUMN visitor TEXT NOT NULL DEFAULT ''"
-COLUMNS = "id, created, model_sha256, source, predicted, probabilities, label, seen, drawing, visitor"
-INSERT = f"INSERT INTO corrections ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+MIGRATIONS = {  # from schema version k to k + 1
+    1: "ALTER TABLE corrections ADD COLUMN visitor TEXT NOT NULL DEFAULT ''",
+    2: "ALTER TABLE corrections ADD COLUMN status TEXT NOT NULL DEFAULT 'new'",
+}
+COLUMNS = "id, created, model_sha256, source, predicted, probabilities, label, seen, drawing, visitor, status"
+INSERT = f"INSERT INTO corrections ({COLUMNS.split(', ', 1)[1]}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 SINCE = "SELECT COUNT(*) FROM corrections WHERE visitor = ? AND created >= ?"
+HELD = "SELECT COUNT(*) FROM corrections WHERE visitor = ?"
+UNREVIEWED = "SELECT COUNT(*) FROM corrections WHERE status = 'new'"
+LET_GO = "DELETE FROM corrections WHERE id IN (SELECT id FROM corrections WHERE status = 'new' ORDER BY id LIMIT ?)"
 FULL = "The corrections store is full; nothing was added."
 
 
@@ -79,6 +89,7 @@ class Correction:
     created: str = ""
     id: int = 0
     visitor: str = ""  # the store's salted hash of the visitor's address; "" from the command line
+    status: str = "new"  # new | accepted | rejected (demo.corrections review)
 
 
 def png_bytes(ink: np.ndarray, side: int = DRAWING_SIDE) -> bytes:
@@ -128,6 +139,7 @@ def encoded(corrections: list[Correction], visitor: str) -> list[tuple]:
             seen_bytes(c.seen),
             None if c.drawing is None else png_bytes(c.drawing),
             visitor,
+            "new",
         )
         for c in corrections
     ]
@@ -147,15 +159,54 @@ def decoded(r: tuple) -> Correction:
         seen=seen_array(bytes(r[7])).astype(np.float32) / 255,
         drawing=drawing,
         visitor=r[9],
+        status=r[10],
     )
 
 
-def bounded(count: int, size: int, rows: list[tuple], max_rows: int, max_bytes: int, today: int, per_day: int):
-    """StoreError unless `rows` fit the store's bounds and the visitor's day (`today` of theirs kept)."""
-    if per_day and today + len(rows) > per_day:
+def room(count: int, size: int, rows: list[tuple], store, today: int, per_day: int, held: int, new: int) -> int:
+    """How many of the oldest unreviewed rows must go for `rows` to fit `store`'s bounds; StoreError when
+    they cannot: the visitor's day, what one visitor may hold, the bytes, or a store of reviewed rows only."""
+    n = len(rows)
+    if per_day and today + n > per_day:
         raise StoreError(f"visitor over {per_day} corrections a day", ENOUGH_TODAY)
-    if count + len(rows) > max_rows or size + sum(len(r[6]) + len(r[7] or b"") for r in rows) > max_bytes:
-        raise StoreError(f"{FULL} ({count} digits) Fine-tune on them, then move them away to start anew.", FULL)
+    if per_day and held + n > PER_VISITOR:
+        raise StoreError(f"visitor holds {held} corrections", HELD_ENOUGH)
+    over = count + n - store.max_rows
+    if size + sum(len(r[6]) + len(r[7] or b"") for r in rows) > store.max_bytes or over > new:
+        raise StoreError(f"{FULL} ({count} digits) Review or fine-tune on them, then reject what should go.", FULL)
+    return max(0, over)
+
+
+def make_room(one, run, rows: list[tuple], per_day: int, store, size: int) -> None:
+    """Inside an add's transaction: count what the bounds need and let the oldest unreviewed rows go when
+    the store is full, or raise StoreError. `one(sql, params)`: the first value of the first row;
+    `run(sql, params)`: a statement. Both take this module's SQL with `?` placeholders."""
+    visitor = rows[0][8]
+    count = one("SELECT COUNT(*) FROM corrections", ())
+    today = one(SINCE, (visitor, now_text(86400))) if visitor else 0
+    held = one(HELD, (visitor,)) if visitor else 0
+    let_go = room(count, size, rows, store, today, per_day, held, one(UNREVIEWED, ()))
+    if let_go:
+        run(LET_GO, (let_go,))
+
+
+def marking(status: str, ids: list[int] = (), visitor: str = "", digit: int | None = None) -> tuple[str, list]:
+    """UPDATE setting `status` on the rows named by id, by visitor or by digit (all that are given)."""
+    if status not in STATUSES:
+        raise StoreError(f"A review status is one of {', '.join(STATUSES)}.")
+    where, params = [], [status]
+    if ids:
+        where.append(f"id IN ({', '.join('?' * len(ids))})")
+        params += [int(i) for i in ids]
+    if visitor:
+        where.append("visitor = ?")
+        params.append(visitor)
+    if digit is not None:
+        where.append("label = ?")
+        params.append(int(digit))
+    if not where:
+        raise StoreError("Say which corrections: by row, by visitor or by digit.")
+    return f"UPDATE corrections SET status = ? WHERE {' AND '.join(where)}", params
 
 
 class CorrectionStore(Protocol):
@@ -167,4 +218,5 @@ class CorrectionStore(Protocol):
     def exists(self) -> bool: ...
     def check(self) -> None: ...
     def add(self, corrections: list[Correction], address: str = "", per_day: int = 0) -> list[int]: ...
+    def mark(self, status: str, ids: list[int] = (), visitor: str = "", digit: int | None = None) -> int: ...
     def all(self) -> list[Correction]: ...

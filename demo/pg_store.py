@@ -21,19 +21,20 @@ from demo.correction_store import (
     INSERT,
     MAX_BYTES,
     MAX_ROWS,
+    MIGRATIONS,
     NOT_KEPT,
-    SINCE,
     WAIT,
     Correction,
     StoreError,
-    bounded,
     decoded,
     encoded,
-    now_text,
+    make_room,
+    marking,
     visitor_key,
 )
 
 CREATE_PG = CREATE.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY").replace("BLOB", "BYTEA")
+ADD_COLUMNS = [m.replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS") for m in MIGRATIONS.values()]
 SCHEMA_LOCK = 7_263_001  # an advisory lock: two replicas starting at once create the tables once
 UNREACHABLE = "Not kept: the corrections store cannot be reached right now; try again in a moment."
 BUSY = "The corrections store is busy; try again in a moment."
@@ -68,7 +69,8 @@ class PgStore:
             if not self._salt:
                 with con.transaction():
                     con.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-                    for statement in (CREATE_PG, CREATE_META, CREATE_INDEX):
+                    con.execute(CREATE_PG)
+                    for statement in (*ADD_COLUMNS, CREATE_META, CREATE_INDEX):  # a table of an earlier schema grows
                         con.execute(statement)
                     con.execute(
                         "INSERT INTO meta VALUES ('salt', %s) ON CONFLICT (key) DO NOTHING", (secrets.token_hex(16),)
@@ -111,13 +113,23 @@ class PgStore:
             with con.transaction():
                 con.execute(f"SET LOCAL lock_timeout = '{round(self.wait * 1000)}ms'")
                 con.execute("LOCK TABLE corrections IN SHARE ROW EXCLUSIVE MODE")
-                count, size = con.execute(
-                    "SELECT COUNT(*), COALESCE(SUM(octet_length(seen) + COALESCE(octet_length(drawing), 0)), 0) "
-                    "FROM corrections"
-                ).fetchone()
-                today = con.execute(pg(SINCE), (rows[0][-1], now_text(86400))).fetchone()[0] if address else 0
-                bounded(count, size, rows, self.max_rows, self.max_bytes, today, per_day)
+                size = con.execute(
+                    "SELECT COALESCE(SUM(octet_length(seen) + COALESCE(octet_length(drawing), 0)), 0) FROM corrections"
+                ).fetchone()[0]
+                one = lambda q, p: con.execute(pg(q), p).fetchone()[0]  # noqa: E731
+                make_room(one, lambda q, p: con.execute(pg(q), p), rows, per_day, self, size)
                 return [con.execute(pg(INSERT) + " RETURNING id", r).fetchone()[0] for r in rows]
+        except psycopg.Error as e:
+            raise self._failed(e) from None
+        finally:
+            con.close()
+
+    def mark(self, status: str, ids: list[int] = (), visitor: str = "", digit: int | None = None) -> int:
+        """Review: `status` for the rows named by id, visitor and/or digit; how many changed."""
+        sql, params = marking(status, ids, visitor, digit)
+        con = self._connect()
+        try:
+            return con.execute(pg(sql), params).rowcount
         except psycopg.Error as e:
             raise self._failed(e) from None
         finally:

@@ -16,17 +16,16 @@ from demo.correction_store import (
     INSERT,
     MAX_BYTES,
     MAX_ROWS,
-    MIGRATE_1,
+    MIGRATIONS,
     NOT_KEPT,
     SCHEMA,
-    SINCE,
     WAIT,
     Correction,
     StoreError,
-    bounded,
     decoded,
     encoded,
-    now_text,
+    make_room,
+    marking,
     visitor_key,
 )
 
@@ -61,8 +60,9 @@ class Store:
             version = con.execute("PRAGMA user_version").fetchone()[0]
             if version < SCHEMA:
                 con.execute("BEGIN IMMEDIATE")
-                if con.execute("PRAGMA user_version").fetchone()[0] == 1:
-                    con.execute(MIGRATE_1)
+                version = con.execute("PRAGMA user_version").fetchone()[0]
+                for step in range(version or SCHEMA, SCHEMA):  # a new file is created whole
+                    con.execute(MIGRATIONS[step])
                 for statement in (CREATE, CREATE_META, CREATE_INDEX):
                     con.execute(statement)
                 con.execute("INSERT OR IGNORE INTO meta VALUES ('salt', ?)", (secrets.token_hex(16),))
@@ -108,11 +108,12 @@ class Store:
             rows = encoded(corrections, visitor_key(self._salt, address))
             try:
                 con.execute("BEGIN IMMEDIATE")
-                count = con.execute("SELECT COUNT(*) FROM corrections").fetchone()[0]
-                size = con.execute("PRAGMA page_count").fetchone()[0] * con.execute("PRAGMA page_size").fetchone()[0]
-                today = con.execute(SINCE, (rows[0][-1], now_text(86400))).fetchone()[0] if address else 0
+                pages = (
+                    con.execute("PRAGMA page_count").fetchone()[0] - con.execute("PRAGMA freelist_count").fetchone()[0]
+                )
+                size = pages * con.execute("PRAGMA page_size").fetchone()[0]
                 try:
-                    bounded(count, size, rows, self.max_rows, self.max_bytes, today, per_day)
+                    make_room(lambda q, p: con.execute(q, p).fetchone()[0], con.execute, rows, per_day, self, size)
                 except StoreError:
                     con.execute("ROLLBACK")
                     raise
@@ -122,6 +123,18 @@ class Store:
             except sqlite3.Error as e:
                 if con.in_transaction:
                     con.execute("ROLLBACK")
+                raise self._busy_or(e) from None
+            finally:
+                con.close()
+
+    def mark(self, status: str, ids: list[int] = (), visitor: str = "", digit: int | None = None) -> int:
+        """Review: `status` for the rows named by id, visitor and/or digit; how many changed."""
+        sql, params = marking(status, ids, visitor, digit)
+        with self._lock:
+            con = self._connect()
+            try:
+                return con.execute(sql, params).rowcount
+            except sqlite3.Error as e:
                 raise self._busy_or(e) from None
             finally:
                 con.close()

@@ -12,7 +12,7 @@ from PIL import Image
 
 from demo.canvas import CANVAS_H, CANVAS_W
 from demo.correct import ASK, OFF, SLOW_DOWN, Corrector
-from demo.correction_store import ENOUGH_TODAY, NOT_KEPT
+from demo.correction_store import ENOUGH_TODAY, FULL, HELD_ENOUGH, NOT_KEPT
 from demo.fileio import file_sha256
 from demo.handlers import Reader
 from demo.serving.limits import RateLimit
@@ -71,16 +71,31 @@ def test_bad_answers_and_drawings_get_a_sentence_and_keep_nothing(classifier, sa
     assert Corrector(classifier, None).correct(drawn(sample, 1), "3", "s") == (0, OFF)
 
 
-def test_the_store_is_bounded_and_refuses_rather_than_forgets(classifier, sample, tmp_path):
+def test_a_full_store_lets_the_oldest_unreviewed_go_and_keeps_what_was_accepted(classifier, sample, tmp_path):
+    """A flood cannot close the store for good: when full, the oldest rows nobody reviewed make room; rows a
+    person accepted stay, and a store of accepted rows only refuses with a sentence."""
     store = Store(tmp_path / "c.sqlite", max_rows=3)
     corrector = Corrector(classifier, store)
     for i in range(3):
         assert corrector.correct(drawn(sample, i), "1", f"s{i}")[0] == 1
-    kept, message = corrector.correct(drawn(sample, 3), "1", "s9")
-    assert kept == 0 and "full" in message
-    assert [r.id for r in store.all()] == [1, 2, 3]
+    assert store.mark("accepted", ids=[1]) == 1
+    assert corrector.correct(drawn(sample, 3), "1", "s9")[0] == 1
+    assert [(r.id, r.status) for r in store.all()] == [(1, "accepted"), (3, "new"), (4, "new")]
+    store.mark("accepted", ids=[3, 4])
+    kept, message = corrector.correct(drawn(sample, 4), "1", "s9")
+    assert kept == 0 and message == FULL and [r.id for r in store.all()] == [1, 3, 4]
     small = Corrector(classifier, Store(tmp_path / "d.sqlite", max_bytes=8192))
-    assert "full" in small.correct(drawn(sample, 0), "1", "s")[1]
+    assert small.correct(drawn(sample, 0), "1", "s")[1] == FULL
+
+
+def test_one_visitor_holds_at_most_their_share(classifier, sample, tmp_path, monkeypatch):
+    from demo import correction_store
+
+    monkeypatch.setattr(correction_store, "PER_VISITOR", 2)
+    corrector = Corrector(classifier, Store(tmp_path / "c.sqlite"), RateLimit(per_key=100, total=1000))
+    said = [corrector.correct(drawn(sample, 0), "5", "203.0.113.5") for _ in range(3)]
+    assert [kept for kept, _ in said] == [1, 1, 0] and said[2][1] == HELD_ENOUGH
+    assert corrector.correct(drawn(sample, 0), "5", "203.0.113.6")[0] == 1
 
 
 def test_rate_limit_per_session_and_in_total_with_bounded_memory():
@@ -221,3 +236,20 @@ def test_attempts_that_keep_nothing_spend_no_budget(classifier, sample, store):
         kept, message = corrector.correct(drawn(sample, 0), "55", "203.0.113.7")  # one digit drawn, two typed
         assert kept == 0 and "found 1 digit" in message
     assert [corrector.correct(drawn(sample, 0), "5", "203.0.113.7")[0] for _ in range(4)] == [1, 1, 1, 0]
+
+
+def test_a_store_of_an_earlier_schema_is_migrated_in_place(classifier, sample, tmp_path):
+    """A file written by the app before visitors and reviews were kept: its rows stay, new ones get both."""
+    old = sqlite3.connect(tmp_path / "old.sqlite", isolation_level=None)
+    old.execute(
+        "CREATE TABLE corrections (id INTEGER PRIMARY KEY AUTOINCREMENT, created TEXT NOT NULL, model_sha256 TEXT "
+        "NOT NULL, source TEXT NOT NULL, predicted INTEGER NOT NULL, probabilities TEXT NOT NULL, label INTEGER "
+        "NOT NULL CHECK (label BETWEEN 0 AND 9), seen BLOB NOT NULL, drawing BLOB)"
+    )
+    old.execute("INSERT INTO corrections VALUES (1, '2026-01-01', 'x', 'page', 3, '[]', 8, ?, NULL)", (bytes(784),))
+    old.execute("PRAGMA user_version=1")
+    old.close()
+    store = Store(tmp_path / "old.sqlite")
+    assert Corrector(classifier, store).correct(drawn(sample, 0), "5", "203.0.113.1")[0] == 1
+    rows = store.all()
+    assert [(r.label, r.visitor, r.status) for r in rows] == [(8, "", "new"), (5, store.visitor("203.0.113.1"), "new")]
