@@ -22,6 +22,7 @@ import numpy as np
 from demo.classifier import DEFAULT_MODEL
 from demo.correction_store import DEFAULT_STORE, StoreError
 from demo.fileio import write_json
+from demo.review import contact_sheets, report
 from demo.stores import open_store
 from train.config import Config
 from train.layout import CONFIG, METRICS
@@ -103,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         store = open_store(args.corrections, wait=30.0)
-        rows = store.all() if store.exists() else None
+        every = store.all() if store.exists() else None
+        rows = None if every is None else [r for r in every if r.status != "rejected"]  # a review's no is final
     except StoreError as e:
         sys.exit(f"error: {e}")
     if rows is None:
@@ -125,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
         np.stack([(r.seen * 255).round().astype(np.uint8) for r in rows]), np.array([r.label for r in rows], np.int64)
     )
     tr, va = split_corrections(yc, args.val_fraction, args.seed)
-    summary = finetune(args, xc[tr], yc[tr], xc[va], yc[va])
+    seen = np.stack([(r.seen * 255).round().astype(np.uint8) for r in every])
+    summary = finetune(args, xc[tr], yc[tr], xc[va], yc[va], seen)
     out = Path(args.out)
     cfg = dataclasses.replace(
         Config(),
@@ -154,6 +157,8 @@ def main(argv: list[str] | None = None) -> int:
         out / METRICS,
         {**summary["metrics"], "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")},
     )
+    print(report(every, summary["predicted"], f"the kept model (epoch {summary['metrics']['best_epoch']})"))
+    print("Contact sheets: " + ", ".join(str(p) for p in contact_sheets(every, summary["predicted"], out / "review")))
     m = summary["metrics"]
     print(
         f"Kept epoch {m['best_epoch']}: corrections held out {m['corrections_val_before']:.1%} -> "

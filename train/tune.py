@@ -44,8 +44,9 @@ def learns(name: str, first: str) -> bool:
     return stage >= order.index(first) if stage >= 0 else first == "conv1"
 
 
-def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
-    """Train from args.init; writes OUT/best.weights.h5 and OUT/history.json; returns the figures."""
+def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
+    """Train from args.init; writes OUT/best.weights.h5 and OUT/history.json; returns the figures, and what
+    the kept model reads in `x_review` (every correction, for demo.review) as "predicted"."""
     out = Path(args.out)
     (x_train, y_train), (x_test, y_test) = data.load(args.data)
     if args.limit_test:
@@ -90,7 +91,8 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     start_val = scores(model, x_val, y_val)[1]
     start_corr_loss, start_corr = scores(model, xc_val, yc_val)
-    test_before = evaluate(model, x_test, y_test)["accuracy"]
+    before = evaluate(model, x_test, y_test)
+    test_before = before["accuracy"]
     rows = []
     best = (start_corr, -start_corr_loss, 0, start_val)  # held-out corrections: accuracy, then loss; epoch; MNIST
     save_weights(model, out / BEST)
@@ -130,7 +132,9 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
 
     load_weights(model, out / BEST)
     test = evaluate(model, x_test, y_test)
+    review = [] if x_review is None else model.predict(x_review, batch_size=500, verbose=0).argmax(-1).tolist()
     return dict(
+        predicted=review,
         seed=seed,
         val_size=val_size,
         corrections=len(yc_train) + len(yc_val),
@@ -143,6 +147,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val) -> dict:
             test_accuracy=test["accuracy"],
             test=test,
             test_before=test_before,
+            test_before_per_digit=before["per_digit"],
             best_epoch=best[2],
             val_accuracy=round(best[3], 5),
             val_before=round(start_val, 5),
