@@ -60,7 +60,9 @@ def by_visitor(rows: list[Correction], predicted: list[int]) -> list[tuple[str, 
 
 
 def suspects(rows: list[Correction], predicted: list[int]) -> list[str]:
-    """Visitors whose many corrections a model mostly reads otherwise."""
+    """Visitors whose many corrections, not yet rejected, a model mostly reads otherwise."""
+    open_rows = [(r, p) for r, p in zip(rows, predicted) if r.status != "rejected"]
+    rows, predicted = [r for r, _ in open_rows], [p for _, p in open_rows]
     return [
         v
         for v, n, wrong, _ in by_visitor(rows, predicted)
