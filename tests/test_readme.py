@@ -61,3 +61,31 @@ def test_every_relative_link_resolves():
                     missing.append(f"{page.relative_to(ROOT)}: {target}")
     assert not missing, missing
     assert examples("") and examples("run against the app")  # the README still has both kinds
+
+
+FIGURE = re.compile(r"(?<![\w.])(\d[\d,]*\.\d+|\d[\d,]*)\s?(%|ms|MB|min|s)?(?![\w])")
+
+
+def figures(cells: str) -> list[tuple[str, str]]:
+    """(number, unit) of every measured figure: a decimal, or a number with a unit."""
+    return [(n, u) for n, u in FIGURE.findall(cells) if u or "." in n]
+
+
+def test_every_figure_in_the_results_comes_from_a_bench_table_or_the_shipped_metrics():
+    """The Results table quotes what `bench/` wrote into BENCHMARKS.md (or, for the test accuracy, the shipped
+    model's metrics): a figure from an older model or a doc of its own fails here."""
+    bench = (ROOT / "BENCHMARKS.md").read_text()
+    metrics = "".join(p.read_text() for p in (ROOT / "models").glob("*.metrics.json"))
+    results = README[README.index("## Results") : README.index("## Layout")]
+    missing = []
+    for line in results.splitlines():
+        if not line.startswith("| ") or line.startswith("| what"):
+            continue
+        measured_and_beside = " ".join(line.split("|")[2:4])
+        for number, unit in figures(measured_and_beside):
+            plain = number.replace(",", "")
+            found = re.search(rf"(?<![\d.]){re.escape(number)}{re.escape(unit) if unit == '%' else ''}(?![\d])", bench)
+            in_metrics = unit == "%" and f"{float(plain) / 100:.4f}".rstrip("0") in metrics
+            if not (found or in_metrics or re.search(rf"(?<![\d.]){re.escape(plain)}(?![\d])", bench) and unit != "%"):
+                missing.append(f"{number}{unit}")
+    assert not missing, f"figures in the README's Results that no bench table holds: {missing}"
