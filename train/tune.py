@@ -132,9 +132,11 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
 
     load_weights(model, out / BEST)
     test = evaluate(model, x_test, y_test)
-    review = [] if x_review is None else model.predict(x_review, batch_size=500, verbose=0).argmax(-1).tolist()
+    predicted = []
+    if x_review is not None:  # what the kept model reads in every correction, for the review
+        predicted = model.predict(to_model_input(x_review), batch_size=500, verbose=0).argmax(-1).tolist()
     return dict(
-        predicted=review,
+        predicted=predicted,
         seed=seed,
         val_size=val_size,
         corrections=len(yc_train) + len(yc_val),
