@@ -58,6 +58,10 @@ def test_finetune_then_export_carries_the_corrections_into_the_card(classifier, 
         timeout=900,
     )
     assert tuned.returncode == 0, tuned.stderr[-3000:]
+    assert "20 corrections; read by the kept model" in tuned.stdout  # the review, with what the kept model reads
+    assert sorted(p.name for p in (out / "review").glob("*.png")) == sorted(
+        {f"digit-{sample['y_test'][i]}.png" for i in range(20)}
+    )
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_images"] == 100
     (epoch1,) = json.loads((out / "history.json").read_text())["epochs"]
