@@ -42,6 +42,9 @@ class Classifier:
             raise ModelError(f"Model file {self.path} does not exist; {HOW_TO_GET}.")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
+        # many small calls from a few workers: threads sleep between them instead of spinning on a core
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        options.add_session_config_entry("session.inter_op.allow_spinning", "0")
         try:
             data = self.path.read_bytes()  # hashed and loaded from one read: the hash is of the model that runs
             self.sha256 = hashlib.sha256(data).hexdigest()
