@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
     shipped = Classifier(DEFAULT_MODEL)
     data = ["--data", args.data] if args.data else []
     base = per_class(shipped, args.data)
-    rows = [["none (the shipped model)", f"{read_right(shipped, held_out):.1%}", f"{base.mean():.2%}", "-", "-"]]
+    rows = [["none (the shipped model)", f"{read_right(shipped, held_out):.1%}", f"{base.mean():.2%}", "-", "-", "-"]]
+    honest_classes = base
     for name, poisoned in (("100 honest", []), ("100 honest + 200 poisoned", bad)):
         with tempfile.TemporaryDirectory() as tmp:
             path, store = store_of(shipped, Path(tmp), taught, poisoned)
@@ -81,9 +82,12 @@ def main(argv: list[str] | None = None) -> None:
             named = suspects(stored, tuned.predict_batch(seen).argmax(-1).tolist())
             who = {store.visitor(a): a for a in (*HONEST, POISON)}
         classes = per_class(tuned, args.data)
+        honest_classes = honest_classes if poisoned else classes
         rows.append(
             [name, f"{read_right(tuned, held_out):.1%}", f"{classes.mean():.2%}",
-             f"{np.abs(classes - base).max() * 100:.2f}", ", ".join(who.get(v, v) for v in named) or "none"]
+             f"{np.abs(classes - base).max() * 100:.2f}",
+             f"{np.abs(classes - honest_classes).max() * 100:.2f}" if poisoned else "-",
+             ", ".join(who.get(v, v) for v in named) or "none"]
         )  # fmt: skip
         print(rows[-1], flush=True)
     body = (
@@ -96,8 +100,9 @@ def main(argv: list[str] | None = None) -> None:
             [
                 "corrections",
                 "held-out 8s read right",
-                "MNIST test",
-                "worst class change, points",
+                "MNIST test (mean of classes)",
+                "worst class change from the shipped model, points",
+                "...from the honest corrections alone",
                 "visitors named by the review",
             ],
             rows,
