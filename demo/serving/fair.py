@@ -169,7 +169,7 @@ class FairQueue:
             while picked is not None:
                 v, job = picked
                 if now - job.since > self.wait:
-                    job.done({"message": BUSY})
+                    self._attempt(lambda job=job: job.done({"message": BUSY}))
                 else:
                     v.running += 1
                     v.used += v.estimate  # charged now, so the other core does not serve the same visitor blindly
@@ -193,7 +193,7 @@ class FairQueue:
                     self.served += 1
                 self._cond.notify_all()  # a long reader's waiting reading may start now
             for (_, job, _), answer in zip(taken, answers):
-                job.done(answer)
+                self._attempt(lambda job=job, answer=answer: job.done(answer))  # a page gone away stops nothing
 
     def _run(self, jobs: list[Job]) -> tuple[list[Answer], list[float]]:
         """Each job's answer and its CPU seconds; the Pendings among them share one model call."""
