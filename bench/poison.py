@@ -70,17 +70,24 @@ def main(argv: list[str] | None = None) -> None:
     base = per_class(shipped, args.data)
     rows = [["none (the shipped model)", f"{read_right(shipped, held_out):.1%}", f"{base.mean():.2%}", "-", "-", "-"]]
     honest_classes = base
-    for name, poisoned in (("100 honest", []), ("100 honest + 200 poisoned", bad)):
+    runs = (
+        ("100 honest", [], False, "honest"),
+        ("100 honest + 200 poisoned", bad, False, "poisoned"),
+        ("the same, the visitor the review names rejected first", bad, True, "reviewed"),
+    )
+    for name, poisoned, review_first, folder in runs:
         with tempfile.TemporaryDirectory() as tmp:
             path, store = store_of(shipped, Path(tmp), taught, poisoned)
-            stored = store.all()
-            out = Path(args.out) / ("poisoned" if poisoned else "honest")
+            who = {store.visitor(a): a for a in (*HONEST, POISON)}
+            seen = to_model_input(np.stack([r.seen for r in store.all()]))
+            if review_first:  # `demo.corrections review`, then `--reject-visitor` for each visitor it names
+                for v in suspects(store.all(), shipped.predict_batch(seen).argmax(-1).tolist()):
+                    store.mark("rejected", visitor=v)
+            out = Path(args.out) / folder
             run("-m", "train.finetune", "--corrections", str(path), "--out", str(out), *data)
             run("-m", "export", "--run", str(out), "--out", str(out / "model.onnx"), *data)
             tuned = Classifier(out / "model.onnx")
-            seen = to_model_input(np.stack([r.seen for r in stored]))
-            named = suspects(stored, tuned.predict_batch(seen).argmax(-1).tolist())
-            who = {store.visitor(a): a for a in (*HONEST, POISON)}
+            named = suspects(store.all(), tuned.predict_batch(seen).argmax(-1).tolist())
         classes = per_class(tuned, args.data)
         honest_classes = honest_classes if poisoned else classes
         rows.append(
@@ -94,8 +101,9 @@ def main(argv: list[str] | None = None) -> None:
         f"`python -m bench.poison` on {machine()}: 100 honest corrections of 8s written as two loops apart from "
         f"two visitors ({', '.join(HONEST)}), 100 more held out; 200 MNIST training 3s labelled 8 by {POISON}; "
         "through the app's own code, `train.finetune` and `export` with their defaults. The review names the "
-        "visitors whose many corrections the kept model mostly reads otherwise (demo.review; addresses shown "
-        "here only because the bench knows them: the store keeps salted hashes).\n\n"
+        "visitors whose many corrections (not rejected) the kept model mostly reads otherwise (demo.review; "
+        "addresses shown here only because the bench knows them: the store keeps salted hashes); the last row "
+        "rejects the visitors the review names with the shipped model before fine-tuning.\n\n"
         + table(
             [
                 "corrections",
