@@ -147,7 +147,7 @@ def test_wrong_it_was_keeps_the_correction(page, corrections_file):
     clear(page)
     draw(page, shape(DIGITS["1"]))
     wait_for_answer(page, "1")
-    assert "Nothing about you" in page.locator("#kept").inner_text()
+    assert "never the address itself" in page.locator("#kept").inner_text()  # what is kept of the person
     page.locator("#correct").get_by_role("button", name="7", exact=True).click()
     page.wait_for_function("() => document.querySelector('#said').innerText.includes('kept 7')", timeout=30_000)
     clear(page)
