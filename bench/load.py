@@ -161,7 +161,7 @@ def main(argv=None):
             f"{' --concurrency ' + args.concurrency if args.concurrency else ''}` on {machine()}: the app "
             "run as a Space runs it (`SYSTEM=spaces`, behind a forwarding front on 127.0.0.2: bench.front), "
             "each visitor a client bound to a loopback address of its own, visitors "
-            "writing real digits as the page sends them (an 800x300 PNG per pen lift to the pad's `read`, "
+            "writing real digits as the page sends them (a PNG of the ink's box per pen lift to the pad's `read`, "
             f"the number path), a pen lift every {PACE:g} s at most; idle RSS {max(idles):.0f} MB. Visitors "
             "and server share the same 2 cores.\n\n" + table(["--concurrency", *LOAD_HEADER], rows)
         )
