@@ -30,6 +30,7 @@ from bench.load import drawings
 from bench.nginx import running_nginx
 from bench.report import machine, percentiles, publish, table
 from bench.serve import rss_mb, running_app
+from bench.target import cpu_seconds
 from demo.classifier import Classifier
 from demo.contract import to_model_input
 from demo.pad import png_payload
@@ -37,12 +38,6 @@ from demo.pad import png_payload
 PERSON = "127.0.0.10"
 SCRIPT = "127.0.0.66"
 SCHOOL = "127.0.0.77"
-
-
-def cpu_seconds(pid: int) -> float:
-    """The process's own user + system CPU time, all its threads."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def writer(url, address, cases, lifts, pace, page, out, stop=None):

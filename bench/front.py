@@ -9,7 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bench.nginx import NGINX
+from bench.nginx import NGINX, accepts
 from bench.serve import free_port, stop, wait_until
 
 FRONT = "127.0.0.2"
@@ -62,17 +62,7 @@ def running_front(app_url: str, folder: Path | None = None, timeout: float = 20)
         )
         try:
             url = f"http://{FRONT}:{port}/"
-            wait_until(proc, lambda: _accepts(port), timeout, "the front's nginx", log)
+            wait_until(proc, lambda: accepts(port, FRONT), timeout, "the front's nginx", log)
             yield url
         finally:
             stop(proc)
-
-
-def _accepts(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection((FRONT, port), timeout=1).close()
-        return True
-    except OSError:
-        return False

@@ -59,9 +59,9 @@ def running_nginx(app_url: str | list[str], folder: Path, timeout: float = 20):
             stop(proc)
 
 
-def accepts(port):
+def accepts(port, host="127.0.0.1"):
     try:
-        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        socket.create_connection((host, port), timeout=1).close()
         return True
     except OSError:
         return False

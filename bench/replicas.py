@@ -21,12 +21,12 @@ import numpy as np
 
 from bench import lightload
 from bench.client import client_from, pad_id, visitor
-from bench.crowd import cpu_seconds
 from bench.load import drawings
 from bench.nginx import running_nginx
 from bench.postgres import running_postgres
 from bench.report import machine, percentiles, publish, table
 from bench.serve import running_app
+from bench.target import cpu_seconds
 from demo.correction_store import Correction
 from demo.pad import png_payload
 from demo.pg_store import PgStore

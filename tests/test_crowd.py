@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from bench.client import client_from, pad_call
+from bench.crowd import writer
 from bench.front import SPACE_ENV, running_front
 from bench.load import drawings
 from bench.serve import rss_mb, running_app
@@ -29,13 +30,6 @@ def cases():
     return [(png_payload(rgba), label) for rgba, label in drawings(8)]
 
 
-def write(url, address, cases, lifts, page, out):
-    with client_from(address) as http:
-        for _, (payload, label) in zip(range(lifts), itertools.cycle(cases)):
-            got = pad_call(http, url, "read", {**payload, "page": page})
-            out.append(got.get("number") == label or got)
-
-
 def test_a_script_with_made_up_headers_costs_a_person_nothing(space, cases):
     url = space[0]
     stop, sent = threading.Event(), []
@@ -53,25 +47,28 @@ def test_a_script_with_made_up_headers_costs_a_person_nothing(space, cases):
         t.start()
     person: list = []
     try:
-        write(url, "127.0.0.10", cases, 24, "person", person)
+        writer(url, "127.0.0.10", cases, 24, 0.0, "person", person)
     finally:
         stop.set()
         for t in threads:
             t.join()
-    assert person == [True] * 24, person  # every pen lift read right: not one "slow down" or "busy"
+    assert [ok for ok, _, _ in person] == [True] * 24, (
+        person
+    )  # every pen lift read right: not one "slow down" or "busy"
     assert len(sent) > 24 and all("number" in s or "message" in s or s.get("dropped") for s in sent)
 
 
 def test_a_classroom_behind_one_address_is_read_whole(space, cases):
     url, outs = space[0], [[] for _ in range(20)]
     pupils = [
-        threading.Thread(target=write, args=(url, "127.0.0.77", cases, 4, f"pupil{k}", outs[k])) for k in range(20)
+        threading.Thread(target=writer, args=(url, "127.0.0.77", cases, 4, 0.0, f"pupil{k}", outs[k]))
+        for k in range(20)
     ]
     for t in pupils:
         t.start()
     for t in pupils:
         t.join()
-    assert [x for out in outs for x in out] == [True] * 80
+    assert [ok for out in outs for ok, _, _ in out] == [True] * 80, outs
 
 
 def test_every_route_refuses_a_body_past_its_limit_before_reading_it(space):
