@@ -40,7 +40,20 @@ def open_page(browser, url, **context):
     page.goto(url)
     page.wait_for_selector('#pad[data-ready="true"], #pad [data-ready="true"]', state="attached", timeout=60_000)
     page.locator(CANVAS).wait_for(state="visible", timeout=60_000)
+    settle(page)
     return page
+
+
+def settle(page, timeout=10_000):
+    """Wait until the pad stops moving (the page above it still laying out on a slow machine), so strokes
+    computed from its box land where they were meant to."""
+    page.wait_for_function(
+        f"""() => {{ const b = document.querySelector('{CANVAS}').getBoundingClientRect();
+        const now = [b.x, b.y, b.width, b.height, window.scrollY].join();
+        const same = window.__padBox === now; window.__padBox = now; return same; }}""",
+        polling=250,
+        timeout=timeout,
+    )
 
 
 def units(page) -> tuple[int, int]:
@@ -70,6 +83,7 @@ def path(at, stroke):
 
 def draw(page, strokes):
     """Mouse strokes."""
+    settle(page)
     at = canvas_to_page(page)
     for stroke in strokes:
         page.mouse.move(*at(*stroke[0]))
@@ -81,6 +95,7 @@ def draw(page, strokes):
 
 def touch(page, strokes):
     """Finger strokes, as a phone sends them (Chrome DevTools Protocol touch events)."""
+    settle(page)
     at = canvas_to_page(page)
     cdp = page.context.new_cdp_session(page)
     for stroke in strokes:
@@ -98,11 +113,19 @@ def clear(page):
 
 
 def wait_for_answer(page, text, timeout=30_000):
-    """The pad's answer (the number read) once it shows `text`."""
-    page.wait_for_function(
-        f"(d) => {{ const el = document.querySelector('{ANSWER} .pad-number');"
-        " return el && el.innerText.trim() === d; }",
-        arg=text,
-        timeout=timeout,
-    )
+    """The pad's answer (the number read) once it shows `text`; if it never does, the error says what the pad
+    showed instead."""
+    try:
+        page.wait_for_function(
+            f"(d) => {{ const el = document.querySelector('{ANSWER} .pad-number');"
+            " return el && el.innerText.trim() === d; }",
+            arg=text,
+            timeout=timeout,
+        )
+    except Exception as error:
+        shown = page.evaluate(
+            f"""() => {{ const a = document.querySelector('{ANSWER}');
+            return a ? `state=${{a.dataset.state}} text=${{a.innerText.trim().slice(0, 300)}}` : 'no answer'; }}"""
+        )
+        raise AssertionError(f"The pad never showed {text!r}; it showed: {shown}") from error
     return page.locator(f"{ANSWER} .pad-number")

@@ -37,8 +37,9 @@ def test_page_and_api_through_nginx(proxied, tmp_path):
 
 
 def test_slow_header_connections_do_not_delay_drawing(proxied, tmp_path):
-    """Held connections would make a new visitor wait for a free worker; measured against the same drawing
-    through the same nginx just before, so a busy machine does not fail it."""
+    """Held connections would make a new visitor wait for a free worker, every time; measured against the same
+    drawing through the same nginx just before, so a busy machine does not fail it, and one pause of a
+    2-core machine running other tests beside it (one drawing in twenty) is not taken for a blocked proxy."""
     proxy, proc = proxied
 
     def drawing_seconds():
@@ -55,4 +56,6 @@ def test_slow_header_connections_do_not_delay_drawing(proxied, tmp_path):
         while time.time() < deadline:
             times.append(drawing_seconds())
             time.sleep(0.2)
-    assert max(times) < 10 * usual + 0.3, (usual, times)
+    slow = [t for t in times if t > 10 * usual + 0.3]
+    assert len(times) >= 10 and len(slow) <= len(times) // 20, (usual, times)
+    assert sorted(times)[len(times) // 2] < 2 * usual + 0.1, (usual, times)
