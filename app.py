@@ -17,6 +17,7 @@ from demo.memory import tune_malloc
 from demo.pad import MAX_PAYLOAD
 from demo.server import os_error_handler, port_in_use, quiet_foreign_file_records, raise_fd_limit
 from demo.serving.limits import KB, MB, BodyLimit
+from demo.serving.routes import PREFIX, PadRoutes
 from demo.stores import open_store
 from demo.ui import CSS, KEEP_UPLOADS, build_app
 
@@ -25,9 +26,9 @@ CONCURRENCY = 2  # chosen with bench.load on 2 cores: BENCHMARKS.md, "Load"; REA
 MAX_FILE_SIZE = "10mb"  # an upload; a phone photo is 2-5 MB
 BODIES = {  # bytes a request body may hold, per route, refused with 413 before it is read (demo.serving.limits)
     "/upload": 10 * MB + 64 * KB,  # MAX_FILE_SIZE and the multipart form around it
-    "/component_server": MAX_PAYLOAD + 4 * KB,  # the pad's drawing and JSON's few fields
+    PREFIX + "/": MAX_PAYLOAD + 4 * KB,  # the pad's drawing and JSON's few fields (demo.serving.routes)
 }
-OTHER_BODIES = 64 * KB  # every other route (the queue's /call/* and /queue/join): JSON naming uploaded files
+OTHER_BODIES = 64 * KB  # every other route (the queue's /call/*, /queue/join, /component_server): small JSON
 QUEUE_SIZE = 64  # events waiting at once, page and API together; more are refused at once
 SESSIONS = 500  # session states kept (every API call opens one), oldest dropped first
 
@@ -109,7 +110,10 @@ def main(argv=None):
         state_session_capacity=SESSIONS,
         app_kwargs={
             "exception_handlers": {OSError: os_error_handler},
-            "middleware": [Middleware(BodyLimit, limits=BODIES, default=OTHER_BODIES)],
+            "middleware": [
+                Middleware(BodyLimit, limits=BODIES, default=OTHER_BODIES),
+                Middleware(PadRoutes, answer=app.pad.answer, limit=BODIES[PREFIX + "/"]),
+            ],
         },
     )
 

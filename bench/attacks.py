@@ -38,7 +38,7 @@ SCRIPT = "127.0.0.66"  # floods come from one address of their own
 
 
 def pad_oversized(target):
-    """A 10 MB payload to the pad's server function: refused from its declared length, nothing read."""
+    """A 10 MB payload to the pad's `read`: refused from its declared length, nothing read."""
     huge = {"png": PREFIX + "A" * (10 * 2**20)}
     out = pad_call(target.http, target.url, "read", huge)
     return f"HTTP {out.get('status', 200)}", out.get("status") == 413

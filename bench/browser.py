@@ -1,7 +1,7 @@
 """Pen-up to answer in a real Chromium: `python -m bench.browser [--n 20] [--round-trip 0.1]`
 
 Four pages are started side by side in one run and driven the same way: the app's pad, the pad's floor
-(`bench/floor_app.py --pad`: the same page, server functions that do no work) and Gradio's Sketchpad
+(`bench/floor_app.py --pad`: the same page, calls that do no work) and Gradio's Sketchpad
 floor (`bench/floor_app.py`: a bare Sketchpad -> Label, the path the app took until 2026-12). Each gets
 one-stroke digits with the mouse on a desktop and with a finger on a 390x844 phone screen, with no
 network delay and through `bench.delay_proxy` at a round trip a shared link has. The time is taken inside

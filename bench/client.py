@@ -56,17 +56,6 @@ def rest_predict(http: httpx.Client, url: str, value: dict) -> dict:
     return out[0]
 
 
-_PAD: dict[str, int] = {}
-
-
-def pad_id(http: httpx.Client, url: str) -> int:
-    """The pad component's id, from the app's config."""
-    if url not in _PAD:
-        config = http.get(url + "config").json()
-        _PAD[url] = next(c["id"] for c in config["components"] if c.get("props", {}).get("elem_id") == "pad")
-    return _PAD[url]
-
-
 def visitor(k: int) -> str:
     """The k-th simulated visitor's own loopback address (never 127.0.0.1, nor the front's 127.0.0.2)."""
     return f"127.0.{1 + k // 250}.{k % 250 + 1}"
@@ -78,12 +67,18 @@ def client_from(address: str, timeout: float = 60, **kw) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=address), timeout=timeout, **kw)
 
 
-def pad_call(http: httpx.Client, url: str, fn: str, payload, session: str = "bench") -> dict:
-    """One call of the pad's server function `fn` ("read", "why", "correct"), as the page's client makes
-    it; its JSON answer, or {"status": code} when the HTTP request itself is refused."""
-    body = {"data": payload, "component_id": pad_id(http, url), "fn_name": fn, "session_hash": session}
+def pad_call(http: httpx.Client, url: str, fn: str, payload) -> dict:
+    """One of the pad's calls (`fn`: "read", "why", "correct"), as the page makes it (demo.serving.routes);
+    its JSON answer, with {"status": code} added when the HTTP request itself is refused."""
+    body = json.dumps(payload).encode()  # `null` too: httpx's json=None would send no body at all
     try:
-        response = http.post(url + "gradio_api/component_server/", json=body)
+        response = http.post(f"{url}gradio_api/pad/{fn}", content=body, headers={"content-type": "application/json"})
     except httpx.TransportError:  # the server may close the connection on an oversized body
         return {"status": 413}
-    return response.json() if response.status_code == 200 else {"status": response.status_code}
+    if response.status_code == 200:
+        return response.json()
+    try:
+        said = response.json()
+    except ValueError:
+        said = {}
+    return {**(said if isinstance(said, dict) else {}), "status": response.status_code}

@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from bench import lightload
-from bench.client import client_from, pad_call, pad_id, visitor
+from bench.client import client_from, pad_call, visitor
 from bench.drawing import FIXTURE
 from bench.front import SPACE_ENV, running_front
 from bench.load import drawings
@@ -116,10 +116,8 @@ def capacity(url, pid, cases, seconds, clients=64):
     """`clients` visitors, each its own address, lifting as soon as answered (bench.lightload, so the load
     generator leaves the cores to the app): (answered/s, right/s, p50 ms, the app's CPU ms per answer,
     not right)."""
-    with client_from(PERSON) as http:
-        component = pad_id(http, url)
     cpu, start = cpu_seconds(pid), time.time()
-    every = lightload.run(url, component, cases, [visitor(k + 20) for k in range(clients)], seconds)
+    every = lightload.run(url, cases, [visitor(k + 20) for k in range(clients)], seconds)
     wall, used = time.time() - start, cpu_seconds(pid) - cpu
     right = [ms for ok, ms in every if ok]
     p50 = percentiles([ms for _, ms in every])[50]
@@ -152,7 +150,7 @@ def bodies(url, pid):
 
     def chunked(_):
         with httpx.Client(timeout=60) as http:
-            return http.post(url + "gradio_api/component_server/", content=iter([big[: 2**20]] * 40)).status_code
+            return http.post(url + "gradio_api/pad/read", content=iter([big[: 2**20]] * 40)).status_code
 
     with ThreadPoolExecutor(6) as pool:
         codes = sorted(set(pool.map(declared, range(6)))) + sorted(set(pool.map(chunked, range(6))))

@@ -1,6 +1,6 @@
 """Gradio's own cost, with no model: `python -m bench.floor_app --port P [--pad]`.
 
-`--pad`: the app's own pad (demo/pad_view.py) whose server functions do no work, the pad path's floor.
+`--pad`: the app's own pad (demo/pad_view.py) whose calls do no work, the pad path's floor.
 Without it:
 The same Sketchpad (the app's canvas) -> Label endpoint as the app, answered by a handler that does
 no work: the API returns a constant, the page a count of its calls, so a browser sees each answer
@@ -12,9 +12,12 @@ import argparse
 import itertools
 
 import gradio as gr
+from starlette.middleware import Middleware
 
 from demo.canvas import CANVAS_H, CANVAS_W
+from demo.pad import MAX_PAYLOAD
 from demo.pad_view import pad_component
+from demo.serving.routes import PadRoutes
 
 CALLS = itertools.count(1)
 
@@ -28,20 +31,11 @@ def counted(value):
     return {str(next(CALLS)): 1.0}
 
 
-class NoWork:
-    """The pad's server functions, answering at once with a constant."""
-
-    def functions(self):
-        async def read(payload):
-            return {"number": "1", "top": [["1", 1.0]], "seen": "", "note": ""}
-
-        async def why(payload):
-            return {"html": ""}
-
-        async def correct(payload):
-            return {"message": ""}
-
-        return [read, why, correct]
+async def no_work(name, payload, who):
+    """The pad's calls (demo.serving.routes), answered at once with a constant."""
+    return {"read": {"number": "1", "top": [["1", 1.0]], "seen": "", "note": ""}, "why": {"html": ""}}.get(
+        name, {"message": ""}
+    )
 
 
 def main(argv=None):
@@ -51,8 +45,9 @@ def main(argv=None):
     args = p.parse_args(argv)
     if args.pad:
         with gr.Blocks() as app:
-            pad_component(NoWork(), "")
-        app.launch(server_name="127.0.0.1", server_port=args.port)
+            pad_component("")
+        pad = Middleware(PadRoutes, answer=no_work, limit=MAX_PAYLOAD)
+        app.launch(server_name="127.0.0.1", server_port=args.port, app_kwargs={"middleware": [pad]})
         return
     with gr.Blocks() as app:
         canvas = gr.Sketchpad(canvas_size=(CANVAS_W, CANVAS_H), type="numpy", elem_id="sketchpad")

@@ -203,7 +203,7 @@ def main(argv=None):
         + ", ".join(f"{k} **{keras_p50 / v:.1f}x** faster" for k, v in ort_p50.items())
         + ".\n\n"
         + f"A drawing, {args.requests} requests of real MNIST digits, every answer checked, p50 / p95 / p99 "
-        "ms. The page's path: an 800x300 PNG of the ink to the pad's `read` server function, read through "
+        "ms. The page's path: an 800x300 PNG of the ink to the pad's `read`, read through "
         "the number path; the API's: a 400x400 Sketchpad value to `/predict` (one digit). The floors are "
         "Gradio alone: the same pad, and the same Sketchpad -> Label endpoint, answered at once "
         "(`bench/floor_app.py --pad` and without).\n\n"
@@ -216,7 +216,7 @@ def main(argv=None):
                     "-",
                 ],
                 [
-                    "page: the pad's `read` over HTTP (`/gradio_api/component_server`)",
+                    "page: the pad's `read` over HTTP (`/gradio_api/pad/read`)",
                     ms(app["app_pad"]),
                     ms(app["floor_pad"]),
                 ],

@@ -11,14 +11,12 @@ import time
 from urllib.parse import urlparse
 
 
-def request(url: str, component: int, payload: dict, page: str) -> bytes:
-    """The bytes of one pad `read` call, as the page's client sends it."""
+def request(url: str, payload: dict, page: str) -> bytes:
+    """The bytes of one pad `read` call, as the page sends it (demo.serving.routes)."""
     u = urlparse(url)
-    body = json.dumps(
-        {"data": {**payload, "page": page}, "component_id": component, "fn_name": "read", "session_hash": page}
-    ).encode()
+    body = json.dumps({**payload, "page": page}).encode()
     head = (
-        f"POST /gradio_api/component_server/ HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Type: application/json\r\n"
+        f"POST /gradio_api/pad/read HTTP/1.1\r\nHost: {u.netloc}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
     )
     return head.encode() + body
@@ -45,7 +43,7 @@ async def visit(url, address, calls, stop, out):
         writer.close()
 
 
-def run(url, component, cases, addresses, seconds):
+def run(url, cases, addresses, seconds):
     """[(right, ms)] of every reading `addresses` visitors made in `seconds`."""
     out: list = []
 
@@ -53,7 +51,7 @@ def run(url, component, cases, addresses, seconds):
         stop = time.monotonic() + seconds
         await asyncio.gather(
             *(
-                visit(url, a, [(request(url, component, p, f"v{k}"), label) for p, label in cases], stop, out)
+                visit(url, a, [(request(url, p, f"v{k}"), label) for p, label in cases], stop, out)
                 for k, a in enumerate(addresses)
             )
         )

@@ -1,7 +1,7 @@
 """Concurrent visitors against a local app, each writing as the page sends.  `python -m bench.load --clients 1,8,32,64`
 
 Each client is a thread that writes real digits on the pad the way the page does: one PNG of the ink's
-box per pen lift to the pad's `read` server function, read through the number path, a pen lift every
+box per pen lift to the pad's `read`, read through the number path, a pen lift every
 PACE seconds at most (a fast writer), from its own loopback address (bench.client.client_from), in a
 loop for a bounded time. Reports answers/s, latency percentiles, "busy" answers (the fair queue's answer
 when a reading waits over 2 s), errors and wrong
@@ -45,7 +45,7 @@ def client_loop(url, cases, deadline, out, lock, address):
                 return
             t = time.perf_counter()
             try:
-                answer = pad_call(http, url, "read", png_payload(rgba), session=address)
+                answer = pad_call(http, url, "read", png_payload(rgba, address))
                 got = answer.get("number", answer.get("message"))
                 problem = None if got == label else "busy" if got == BUSY else f"wrong answer: {got} for {label}"
             except Exception as e:  # counted, reported

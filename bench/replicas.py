@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import lightload
-from bench.client import client_from, pad_id, visitor
+from bench.client import visitor
 from bench.load import drawings
 from bench.nginx import running_nginx
 from bench.postgres import running_postgres
@@ -38,12 +38,10 @@ def capacity(n: int, cases, seconds: float, store: str) -> list:
     with contextlib.ExitStack() as stack, tempfile.TemporaryDirectory() as folder:
         apps = [stack.enter_context(running_app("--corrections", store)) for _ in range(n)]
         url = stack.enter_context(running_nginx([a for a, _ in apps], Path(folder)))
-        with client_from(visitor(0)) as http:
-            component = pad_id(http, url)
-        lightload.run(url, component, cases, [visitor(k) for k in range(8)], 2)  # warm every replica
+        lightload.run(url, cases, [visitor(k) for k in range(8)], 2)  # warm every replica
         cpu = [cpu_seconds(p.pid) for _, p in apps]
         start = time.time()
-        every = lightload.run(url, component, cases, [visitor(k) for k in range(64)], seconds)
+        every = lightload.run(url, cases, [visitor(k) for k in range(64)], seconds)
         wall = time.time() - start
         used = [cpu_seconds(p.pid) - c for (_, p), c in zip(apps, cpu)]
     ms = [m for _, m in every]

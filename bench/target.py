@@ -1,4 +1,4 @@
-"""The app under attack: how a bench or a test talks to it (its HTTP API, its pad's server functions,
+"""The app under attack: how a bench or a test talks to it (its HTTP API, its pad's calls,
 a real drawing) and measures it (peak memory and CPU of its process, from /proc)."""
 
 from __future__ import annotations
@@ -79,9 +79,9 @@ def pad_ink(digit: int = 3) -> np.ndarray:
         return pad_rgba(f["x_test"][int(np.flatnonzero(f["y_test"] == digit)[0])])
 
 
-def pad_drawing(target: Target, session: str = "bench") -> str:
+def pad_drawing(target: Target, page: str = "bench") -> str:
     """A real 3 sent the way the page sends it: one PNG to the pad's `read`. The number, or what was said."""
-    out = pad_call(target.http, target.url, "read", png_payload(pad_ink(3)), session)
+    out = pad_call(target.http, target.url, "read", png_payload(pad_ink(3), page))
     return str(out.get("number") or out.get("message") or out)
 
 

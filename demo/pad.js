@@ -1,8 +1,9 @@
-// The Draw tab's pad (gr.HTML's js_on_load: `element`, `props` and `server` are given).
+// The Draw tab's pad (gr.HTML's js_on_load: `element` and `props` are given).
 // Strokes are kept as points in canvas units (props.canvas_h tall, as wide as the paper's aspect allows, up
 // to props.canvas_w), shown sharp at the screen's pixel ratio with one scale for x and y (the canvas is sized
 // to the units' aspect inside the paper, so a circle stays a circle on any screen), and sent at each pen lift
-// as one PNG of the ink (black on transparent, canvas units) to server.read. Every stroke, undo and clear
+// as one PNG of the ink (black on transparent, canvas units) to the app's pad/read (demo/serving/routes.py,
+// beside Gradio's API, under the root Gradio's own client uses). Every stroke, undo and clear
 // makes a new version of the drawing; an answer is shown only if the drawing is still the version it was
 // asked for.
 const pad = element.querySelector('.pad');
@@ -18,6 +19,8 @@ const said = element.querySelector('.pad-said');
 const typed = element.querySelector('.pad-typed');
 const H = props.canvas_h, MAX_W = props.canvas_w, MIN_W = props.min_canvas_w, PEN = props.brush;
 const PAGE = Math.random().toString(36).slice(2, 14);  // this page load: its turn among its address's pages
+const CONFIG = window.gradio_config || {};
+const CALLS = `${CONFIG.root || location.origin}${CONFIG.api_prefix || '/gradio_api'}/pad/`.replace(/([^:])\/\/+/g, '$1/');
 let W = MAX_W, strokes = [], current = null, pointer = null, version = 0;
 
 function refit(w) {
@@ -134,7 +137,10 @@ async function ask(name, extra) {
   const drawn = version;
   const payload = Object.assign(drawing(), extra || {});
   let r = null;
-  try { r = await server[name](payload); } catch (err) { r = null; }
+  try {
+    const res = await fetch(CALLS + name, {method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(payload)});
+    r = await res.json();
+  } catch (err) { r = null; }
   // dropped: a newer request from this page took its place in the queue, and its answer will come
   return [drawn === version && !(r && r.dropped), r || {message: 'The drawing did not reach the app; check the connection and draw again.'}];
 }

@@ -2,9 +2,9 @@
 
 The page's canvas (demo/pad.js) sends `{"png": "data:image/png;base64,...", "at": [x, y], "canvas": [w, h],
 "page": id}`: the ink alone, black on transparent, cut to its box at (x, y) on a w x h canvas. These calls
-skip Gradio's queue, so every bound it gave is kept here or in demo.serving: the payload's length before a
-byte is decoded, the picture's declared size before a pixel is, and a turn in the `FairQueue` the API's
-drawings share.
+skip Gradio's queue and routing (demo.serving.routes), so every bound they gave is kept here or in
+demo.serving: the payload's length before a byte is decoded, the picture's declared size before a pixel
+is, and a turn in the `FairQueue` the API's drawings share.
 Every answer is a dict: the reading, or a `message` for the person. The page keeps its own count of the
 drawing's versions and shows an answer only if the drawing it was asked for is still on the pad.
 """
@@ -15,7 +15,6 @@ import io
 import itertools
 from collections.abc import Callable
 
-import gradio as gr
 import numpy as np
 from PIL import Image
 
@@ -25,7 +24,6 @@ from demo.decode import BadImage, bounded_open, check_declared_size
 from demo.handlers import Reader
 from demo.preprocess import Cut
 from demo.serving.fair import FairQueue
-from demo.serving.identity import visitor
 
 PREFIX = "data:image/png;base64,"
 MAX_PAYLOAD = 256 * 1024  # characters of the data URL; the pad's drawings are a few KB to a few tens
@@ -92,8 +90,8 @@ def turn(name: str, payload) -> str:
 
 class PadServer:
     """The pad's three calls (read, why, correct) as plain methods a test can call, each taking its turn on
-    the cores in the `FairQueue` the API's drawings share, and their async forms for Gradio's
-    `server_functions`, which wait on the event loop, off Gradio's queue."""
+    the cores in the `FairQueue` the API's drawings share, and `answer`, their async form that the page's
+    HTTP calls (demo.serving.routes) await on the event loop, off Gradio's queue."""
 
     def __init__(self, reader: Reader, corrector: Corrector, queue: FairQueue, space: bool | None = None):
         self.reader, self.corrector, self.queue, self.space = reader, corrector, queue, space
@@ -129,22 +127,8 @@ class PadServer:
         """{"message"}: the digits the person says they wrote, kept with what the model read."""
         return self.call("correct", payload, who)
 
-    def functions(self) -> list[Callable]:
-        """The async server functions the page's `server` object calls by these names."""
-
-        async def read(payload, request: gr.Request):
-            return await self._on_loop("read", payload, request)
-
-        async def why(payload, request: gr.Request):
-            return await self._on_loop("why", payload, request)
-
-        async def correct(payload, request: gr.Request):
-            return await self._on_loop("correct", payload, request)
-
-        return [read, why, correct]
-
-    async def _on_loop(self, name: str, payload, request) -> dict:
-        who = visitor(request, self.space)
+    async def answer(self, name: str, payload, who: str) -> dict:
+        """One call awaited on the event loop, no thread waiting (demo.serving.routes serves the page's)."""
         return await self.queue.arun(who, turn(name, payload), self._work(name, payload, who))
 
 

@@ -1,4 +1,5 @@
-"""The Draw tab's pad as a Gradio component: a plain canvas in gr.HTML, wired to `PadServer`.
+"""The Draw tab's pad as a Gradio component: a plain canvas in gr.HTML, whose calls go to the app's own
+routes (demo.serving.routes, answered by demo.pad.PadServer).
 
 No Node build: the markup is below, the behaviour in pad.js and the look in pad.css beside this file.
 """
@@ -9,7 +10,6 @@ from pathlib import Path
 import gradio as gr
 
 from demo.canvas import BRUSH, CANVAS_H, CANVAS_W, MIN_CANVAS_W
-from demo.pad import PadServer
 
 HERE = Path(__file__).resolve().parent
 TEMPLATE = """<div class="pad">
@@ -39,13 +39,12 @@ def pad_html(notice: str) -> str:
     return TEMPLATE.replace("DIGITS", digits).replace("NOTICE", escape(notice))
 
 
-def pad_component(server: PadServer, notice: str) -> gr.HTML:
-    """The pad, its answer, "Why?" and "Wrong? It was", all answered by `server`'s functions."""
+def pad_component(notice: str) -> gr.HTML:
+    """The pad, its answer, "Why?" and "Wrong? It was"; `notice` says what is kept of a correction."""
     return gr.HTML(
         html_template=pad_html(notice),
         css_template=(HERE / "pad.css").read_text(),
         js_on_load=(HERE / "pad.js").read_text(),
-        server_functions=server.functions(),
         elem_id="pad",
         canvas_w=CANVAS_W,
         canvas_h=CANVAS_H,

@@ -102,6 +102,7 @@ def photo_correction_row(corrector: Corrector, photo: gr.Image, events: dict) ->
 
 
 def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, corrector=None):
+    """The Blocks, with `.pad`: the PadServer whose `answer` the app serves at demo.serving.routes' paths."""
     reader = Reader(classifier, top_k)
     corrector = corrector or Corrector(classifier, None)
     # the cores' turns: the pad's and the API's drawings together, pen lifts sharing model calls
@@ -132,7 +133,7 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
             "a pen or a finger: the answer shows as soon as you lift the pen."
         )
         with gr.Tab("Draw"):
-            pad_component(pad, corrector.notice())
+            pad_component(corrector.notice())
         with gr.Tab("Upload"):
             with gr.Row():
                 with gr.Column(scale=3):
@@ -178,4 +179,5 @@ def build_app(classifier, top_k=3, concurrency=2, keep_uploads=KEEP_UPLOADS, cor
             gated(reader.number_json, {"message": BUSY}), sketch, gr.JSON(visible=False), api_name="read_number", **draw
         )
         api_correction(corrector, sketch)
+    app.pad = pad
     return app

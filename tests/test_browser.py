@@ -102,17 +102,17 @@ def test_undo_takes_back_the_last_stroke_and_clear_empties_at_once(page):
 
 
 def held_read(page):
-    """Holds the next call of the pad's server functions until released (later ones go through):
+    """Holds the next of the pad's readings until released (later ones go through):
     (the held routes, release)."""
     held = []
-    page.route("**/component_server/**", lambda route: route.continue_() if held else held.append(route))
+    page.route("**/gradio_api/pad/read", lambda route: route.continue_() if held else held.append(route))
 
     def release():
         assert len(held) == 1
         for route in held:
-            with page.expect_response("**/component_server/**"):
+            with page.expect_response("**/gradio_api/pad/read"):
                 route.continue_()
-        page.unroute("**/component_server/**")
+        page.unroute("**/gradio_api/pad/read")
         page.evaluate("() => new Promise(r => setTimeout(r, 50))")  # its answer handled by the page
 
     return held, release

@@ -80,4 +80,6 @@ def test_every_route_refuses_a_body_past_its_limit_before_reading_it(space):
         assert http.post(app + "gradio_api/upload", files={"files": ("a.png", big)}).status_code == 413
         chunked = http.post(app + "gradio_api/component_server/", content=iter([big[: 2**20]] * 40))
         assert chunked.status_code == 413 and "at most" in chunked.json()["detail"]
+        chunked = http.post(app + "gradio_api/pad/read", content=iter([big[: 2**20]] * 40))
+        assert chunked.status_code == 413 and "at most" in chunked.json()["detail"]
     assert rss_mb(proc.pid) - before < 50

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
 
 from demo.canvas import CANVAS_H, CANVAS_W
 from train.drawn import cropped, pen_strokes, sketch_value
@@ -122,4 +122,57 @@ def write_number(
         "sizes": "mixed" if mixed else "equal",
         "slant": "slanted" if slant else "upright",
     }
+    return Written(sketch_value(ink), "".join(map(str, labels)), cond, inks, np.stack(digits))
+
+
+HARD = {  # how a pair of neighbours is joined, with how far (of the digits' height) the right one moves in
+    "crossing strokes": (0.10, 0.22),  # past touching: the right digit's strokes run through the left one's
+    "a shared stroke": (0.04, 0.10),  # about one stroke width past touching: a stretch of outline in common
+    "a ligature": None,  # a small gap, bridged by a pen stroke from the left digit's end to the right's start
+}
+
+
+def ligature(ink: np.ndarray, left: tuple[int, int, int, int], right: tuple[int, int, int, int], width: float):
+    """A connecting stroke drawn into `ink`: from the left digit's rightmost ink in its lower half to the right
+    digit's leftmost ink in its upper half, as joined-up writing runs on (boxes are x0, y0, x1, y1)."""
+
+    def extreme(box, rows, pick):
+        x0, y0, x1, y1 = box
+        part = ink[y0:y1, x0:x1] > 0.5
+        band = part[rows(y1 - y0)]
+        ys, xs = np.nonzero(band)
+        k = pick(xs)
+        return x0 + int(xs[k]), y0 + rows(y1 - y0).start + int(ys[k])
+
+    a = extreme(left, lambda h: slice(h // 2, h), np.argmax)
+    b = extreme(right, lambda h: slice(0, max(1, h // 2)), np.argmin)
+    img = Image.fromarray((ink * 255).astype(np.uint8))
+    ImageDraw.Draw(img).line([a, b], fill=255, width=max(2, round(width)))
+    return np.maximum(ink, np.asarray(img, np.float32) / 255.0)
+
+
+def write_pair(
+    digits: list[np.ndarray], labels: list[int], rng: np.random.Generator, style: str, pen: str
+) -> Written | None:
+    """Two digits joined the hard ways people join them (HARD); None if they do not fit."""
+    size = rng.uniform(0.45, 0.75) * CANVAS_H
+    inks = [digit_ink(d, int(size * rng.uniform(0.9, 1.05)), pen) for d in digits]
+    base = rng.uniform(0.6, 0.85) * CANVAS_H
+    tops = [int(np.clip(base - a.shape[0] + rng.normal(0, 0.04 * size), 0, CANVAS_H - a.shape[0])) for a in inks]
+    left, right = inks
+    if HARD[style] is None:
+        x = left.shape[1] + int(rng.uniform(0.03, 0.12) * size)
+    else:
+        x = left.shape[1] - touch_shift(left, right, *tops) - int(rng.uniform(*HARD[style]) * size)
+    x0 = int(rng.integers(2, max(3, CANVAS_W - x - right.shape[1] - 2)))
+    if x0 + x + right.shape[1] > CANVAS_W - 2:
+        return None
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    boxes = [(x0, tops[0], x0 + left.shape[1], tops[0] + left.shape[0])]
+    boxes.append((x0 + x, tops[1], x0 + x + right.shape[1], tops[1] + right.shape[0]))
+    for a, (bx0, by0, bx1, by1) in zip(inks, boxes):
+        np.maximum(ink[by0:by1, bx0:bx1], a, out=ink[by0:by1, bx0:bx1])
+    if HARD[style] is None:
+        ink = ligature(ink, *boxes, max(3.0, 0.08 * size))
+    cond = {"join": style, "pen": "round pen" if pen == "pen" else "MNIST stroke"}
     return Written(sketch_value(ink), "".join(map(str, labels)), cond, inks, np.stack(digits))

@@ -115,7 +115,7 @@ class FairQueue:
         return box[0]
 
     async def arun(self, visitor: str, page: str, work: Callable[[], Answer]) -> Answer:
-        """`submit`, awaiting the answer on the event loop (the pad's server functions): no thread waits."""
+        """`submit`, awaiting the answer on the event loop (the pad's calls, demo.serving.routes): no thread waits."""
         loop = asyncio.get_running_loop()
         future = loop.create_future()
 
