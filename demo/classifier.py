@@ -152,8 +152,9 @@ class Classifier:
 
         return Pending(to_model_input(np.stack(seen)), finish)
 
-    def _best_reads(self, inks: list[np.ndarray], side: int) -> list[tuple[int, float]]:
-        """Top digit and confidence of each ink map, for demo.number's cuts; an unreadable one scores 0."""
+    def _best_reads(self, inks: list[np.ndarray], side: int) -> list[tuple[int, float, float]]:
+        """Top digit, its confidence and its log-odds over the runner-up for each ink map, for demo.number's
+        joins and demo.cuts' cuts; an unreadable one scores 0 and 0."""
         seen, ok = [], []
         for ink in inks:
             try:
@@ -162,9 +163,11 @@ class Classifier:
             except ValueError:
                 seen.append(np.zeros((MNIST_SIZE, MNIST_SIZE), np.float32))
                 ok.append(False)
-        # the softmax as trained: demo.number's MARGIN and SURE were chosen on it, before the temperature
+        # the softmax as trained: demo.number's MARGIN and demo.cuts' ODDS were chosen on it, before the temperature
         probs = self.predict_batch(to_model_input(np.stack(seen)), calibrated=False)
-        return [(int(p.argmax()), float(p.max()) if good else 0.0) for p, good in zip(probs, ok)]
+        top = np.sort(np.clip(probs, 1e-12, 1.0), axis=1)[:, ::-1]
+        odds = np.log(top[:, 0]) - np.log(top[:, 1])
+        return [(int(p.argmax()), float(p.max()) * good, float(o) * good) for p, o, good in zip(probs, odds, ok)]
 
 
 def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:

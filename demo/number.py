@@ -2,17 +2,15 @@
 
 Pieces of ink are found by connectivity, pieces of one digit (a 5's detached bar, a two-stroke 4,
 a dotted stroke) are merged by how much they overlap across the writing direction, and a piece
-too wide for one digit is cut where the model itself reads both sides best. The model is passed in
+too wide for one digit is cut where the model itself reads both sides best (demo.cuts). The model is passed in
 as `read`, so this module stays arrays only: it decides where digits are, never what they are.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-
 import numpy as np
 
+from demo.cuts import Piece, Read, cut_to_box, shifted, split_wide
 from demo.decode import BadImage
 from demo.pieces import boxes_of, label_runs, max_filter
 from demo.preprocess import INK_THRESHOLD as INK
@@ -35,22 +33,7 @@ MARK = 0.3  # a mark this close (fraction of a digit's height) to a digit belong
 SPECK = 0.06  # a mark smaller than this, further away, is a stray dot
 NEAR = 0.15  # ... and only if the gap between them is under this fraction of a digit's height
 JOIN = 1.1  # two neighbouring pieces read as one digit only if no wider than this x its height
-WIDE = 1.05  # a piece wider than this x the number's height may be two or more touching digits
-LONE = 1.3  # ... and a piece that is all the ink there is, wider than this
-SURE = 0.9  # ... and then both sides must be read with at least this confidence
-CUTS = 6  # candidate cut columns tried per wide piece, in one batched model call
-MARGIN = 0.15  # a cut must beat reading the piece whole by this much (geometric mean of confidences)
-
-# read: ink maps -> (digit, confidence) each, in one model call; the caller brings the model.
-Read = Callable[[list[np.ndarray]], list[tuple[int, float]]]
-
-
-@dataclass
-class Piece:
-    """Ink of one digit: its own ink map (cut to `box`) and the box in canvas pixels (x0, y0, x1, y1)."""
-
-    ink: np.ndarray
-    box: tuple[int, int, int, int]
+MARGIN = 0.15  # ... and if together they read better than apart by this much (geometric mean of confidences)
 
 
 def reference_height(boxes: np.ndarray) -> float:
@@ -105,68 +88,6 @@ def group_pieces(boxes: np.ndarray, height: float) -> list[list[int]]:
 def grow(mask: np.ndarray, px: int) -> np.ndarray:
     """A mask widened by `px` pixels, so each digit keeps the soft edge of its own strokes."""
     return max_filter(mask, 2 * px + 1)
-
-
-def cut_to_box(ink: np.ndarray, x0: int = 0, x1: int | None = None) -> Piece | None:
-    """The ink between columns x0 and x1, trimmed to its own box; None if no stroke is left."""
-    part = ink[:, x0:x1]
-    keep = part > INK * max(float(ink.max(initial=0)), 1e-6)
-    if not keep.any():
-        return None
-    ys, xs = np.flatnonzero(keep.any(axis=1)), np.flatnonzero(keep.any(axis=0))
-    return Piece(
-        part[ys[0] : ys[-1] + 1, xs[0] : xs[-1] + 1],
-        (x0 + int(xs[0]), int(ys[0]), x0 + int(xs[-1]) + 1, int(ys[-1]) + 1),
-    )
-
-
-def shifted(piece: Piece, dx: int, dy: int) -> Piece:
-    x0, y0, x1, y1 = piece.box
-    return Piece(piece.ink, (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
-
-
-def cut_columns(ink: np.ndarray) -> list[int]:
-    """Where touching digits most likely meet: the columns with the least ink in the middle 60%."""
-    w = ink.shape[1]
-    lo, hi = int(0.2 * w), int(0.8 * w)
-    if hi - lo < 2:
-        return []
-    profile = (ink[:, lo:hi] > INK).sum(axis=0).astype(np.float32)
-    profile = np.convolve(profile, np.ones(3) / 3, mode="same")
-    order = np.argsort(profile, kind="stable")
-    chosen: list[int] = []
-    for c in order:
-        if all(abs(int(c) - d) >= max(2, w // 20) for d in chosen):
-            chosen.append(int(c))
-        if len(chosen) == CUTS:
-            break
-    return [lo + c for c in chosen]
-
-
-def split_wide(piece: Piece, height: float, read: Read, budget: int, lone: bool = False) -> list[Piece]:
-    """A piece wider than one digit, cut in two where the model reads both sides with the most
-    confidence, if that beats reading it whole; each side is tried again while the budget lasts.
-    A `lone` piece (all the ink there is) is most likely one digit: it must be wider and both sides sure."""
-    h, w = piece.ink.shape
-    if budget < 2 or w < (LONE if lone else WIDE) * max(height, h):
-        return [piece]
-    options = []
-    for c in cut_columns(piece.ink):
-        left, right = cut_to_box(piece.ink, 0, c), cut_to_box(piece.ink, c)
-        if left is not None and right is not None:
-            options.append((left, right))
-    if not options:
-        return [piece]
-    reads = read([piece.ink] + [p.ink for pair in options for p in pair])
-    whole = reads[0][1]
-    scores = [np.sqrt(reads[1 + 2 * k][1] * reads[2 + 2 * k][1]) for k in range(len(options))]
-    best = int(np.argmax(scores))
-    if scores[best] < whole + MARGIN or (lone and min(reads[1 + 2 * best][1], reads[2 + 2 * best][1]) < SURE):
-        return [piece]
-    dx, dy = piece.box[0], piece.box[1]
-    left, right = (shifted(p, dx, dy) for p in options[best])
-    first = split_wide(left, height, read, budget - 1)
-    return first + split_wide(right, height, read, budget - len(first))
 
 
 def piece_of(ink: np.ndarray, labels: np.ndarray, boxes: np.ndarray, group: list[int], pad: int) -> Piece | None:

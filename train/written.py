@@ -125,9 +125,9 @@ def write_number(
     return Written(sketch_value(ink), "".join(map(str, labels)), cond, inks, np.stack(digits))
 
 
-HARD = {  # how a pair of neighbours is joined, with how far (of the digits' height) the right one moves in
-    "crossing strokes": (0.10, 0.22),  # past touching: the right digit's strokes run through the left one's
-    "a shared stroke": (0.04, 0.10),  # about one stroke width past touching: a stretch of outline in common
+HARD = {  # how a pair of neighbours is joined, with how far (of the narrower one's width) the right one moves in
+    "crossing strokes": (0.2, 0.4),  # past touching: the right digit's strokes run through the left one's
+    "a shared stroke": (0.08, 0.2),  # a little past touching: a stretch of outline in common
     "a ligature": None,  # a small gap, bridged by a pen stroke from the left digit's end to the right's start
 }
 
@@ -163,7 +163,8 @@ def write_pair(
     if HARD[style] is None:
         x = left.shape[1] + int(rng.uniform(0.03, 0.12) * size)
     else:
-        x = left.shape[1] - touch_shift(left, right, *tops) - int(rng.uniform(*HARD[style]) * size)
+        narrower = min(left.shape[1], right.shape[1])
+        x = left.shape[1] - touch_shift(left, right, *tops) - int(rng.uniform(*HARD[style]) * narrower)
     x0 = int(rng.integers(2, max(3, CANVAS_W - x - right.shape[1] - 2)))
     if x0 + x + right.shape[1] > CANVAS_W - 2:
         return None
