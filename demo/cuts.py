@@ -5,9 +5,8 @@ joined by a ligature. So a wide piece is read through windows: a left digit in c
 one in [a, w), overlapping where the digits do (a <= b), each cleared of the bits of its neighbour that
 the window's edge cut off. Every window is read once, lefts and rights in one model call, and the pair
 (a, b) read surest together wins if it beats reading the piece whole; each side may be cut again. "Surest"
-is the log-odds of a reading's first choice over its second (a softmax saturates near 1 on half a digit as
-on a whole one, while the odds still tell them apart), held to the neighbouring windows' (chosen on
-validation digits, bench.touching).
+is the log-odds of a reading's first choice over its second: a softmax saturates near 1 on half a digit as
+on a whole one, while the odds still tell them apart (chosen on validation digits, bench.touching).
 The model is passed in as `read`, so this module stays arrays only.
 """
 
@@ -22,15 +21,13 @@ from demo.pieces import boxes_of, label_runs
 from demo.preprocess import INK_THRESHOLD as INK
 
 WIDE = 1.05  # a piece of a number wider than this x the number's height may be two or more touching digits
-LONE = 1.1  # ... and a piece that is all the ink there is, wider than this x its height
+LONE = 1.3  # ... and a piece that is all the ink there is, wider than this x its height
 STEPS = 13  # window edges tried per wide piece, evenly between SPAN of its width
 SPAN = (0.1, 0.9)
 OVERLAP = 0.15  # at most this much of the piece's width may belong to both windows
 EDGE = 0.3  # a bit of ink wholly within this much of a window's cut side is the neighbour's, cut off
 ODDS = 2.0  # a cut's two sides must be read surer, on average (log-odds), than the piece whole, by this
-LONE_ODDS = 0.0  # ... and by this when the piece is all the ink there is
-STEADY = 2  # a window counts as sure as its neighbours this many edges either way, if they read the same digit
-UNSTEADY = 3.0  # ... and if they do not, this much less sure than it alone reads
+LONE_ODDS = 0.5  # ... and by this when the piece is all the ink there is
 
 # read: ink maps -> (digit, confidence, log-odds of the first choice over the second) each, in one model
 # call; the caller brings the model.
@@ -78,18 +75,6 @@ def window(ink: np.ndarray, x0: int, x1: int, cut_left: bool) -> Piece | None:
     return None if piece is None else shifted(piece, x0, 0)
 
 
-def steady(reads: dict[int, tuple]) -> dict[int, float]:
-    """Each window's log-odds as `read` gave them ((digit, confidence, log-odds) by edge), held to its
-    neighbours': a digit's true edge reads the same digit a step either way, half a digit flips."""
-    edges = sorted(reads)
-    out = {}
-    for i, edge in enumerate(edges):
-        near = edges[max(0, i - STEADY) : i + STEADY + 1]
-        same = all(reads[n][0] == reads[edge][0] for n in near)
-        out[edge] = min(reads[n][2] for n in near) if same else reads[edge][2] - UNSTEADY
-    return out
-
-
 def split_wide(piece: Piece, height: float, read: Read, budget: int, lone: bool = False) -> list[Piece]:
     """A piece wider than one digit, read through overlapping windows and cut where both sides read
     surest, if that beats reading it whole; each side is tried again while the budget lasts. A `lone`
@@ -107,8 +92,8 @@ def split_wide(piece: Piece, height: float, read: Read, budget: int, lone: bool 
         return [piece]
     reads = read([piece.ink] + [p.ink for p in lefts.values()] + [p.ink for p in rights.values()])
     whole = reads[0][2]
-    left_sure = steady(dict(zip(lefts, reads[1 : 1 + len(lefts)])))
-    right_sure = steady(dict(zip(rights, reads[1 + len(lefts) :])))
+    left_sure = dict(zip(lefts, (r[2] for r in reads[1 : 1 + len(lefts)])))
+    right_sure = dict(zip(rights, (r[2] for r in reads[1 + len(lefts) :])))
     pairs = [(a, b) for b in lefts for a in rights if a <= b <= a + OVERLAP * w]
     if not pairs:
         return [piece]
