@@ -18,7 +18,7 @@ from bench.numbers import in_place, one_by_one
 from bench.report import machine, publish, table
 from demo.canvas import CANVAS_H
 from demo.classifier import DEFAULT_MODEL, Classifier
-from demo.cuts import OVERLAP, SPAN, STEPS, cut_to_box, window
+from demo.cuts import cut_to_box, read_windows
 from demo.preprocess import ink_and_canvas, normalised
 from train.written import HARD, Written, write_number, write_pair
 
@@ -57,21 +57,15 @@ def windows(clf: Classifier, w: Written) -> tuple[bool, bool]:
     both digits right, the pair the model is surest of reads both right): what recognition could reach
     with this model, and what its confidence picks."""
     ink, (h, width) = ink_and_canvas(w.value)
-    piece = cut_to_box(normalised(ink, h * width))
-    W = piece.ink.shape[1]
-    edges = sorted({int(round(f * W)) for f in np.linspace(*SPAN, STEPS)})
-    lefts = {b: p for b in edges if (p := window(piece.ink, 0, b, cut_left=False)) is not None}
-    rights = {a: p for a in edges if (p := window(piece.ink, a, W, cut_left=True)) is not None}
-    reads = clf._best_reads([p.ink for p in lefts.values()] + [p.ink for p in rights.values()], CANVAS_H)
-    left, right = dict(zip(lefts, reads[: len(lefts)])), dict(zip(rights, reads[len(lefts) :]))
-    pairs = [(a, b) for b in left for a in right if a <= b <= a + OVERLAP * W]
+    found = read_windows(cut_to_box(normalised(ink, h * width)).ink, lambda inks: clf._best_reads(inks, CANVAS_H))
+    if found is None:
+        return False, False
     truth = (int(w.number[0]), int(w.number[1]))
 
     def right_pair(ab):
-        return (left[ab[1]][0], right[ab[0]][0]) == truth
+        return (found.left_reads[ab[1]][0], found.right_reads[ab[0]][0]) == truth
 
-    surest = max(pairs, key=lambda ab: left[ab[1]][2] + right[ab[0]][2]) if pairs else None
-    return any(map(right_pair, pairs)), surest is not None and right_pair(surest)
+    return any(map(right_pair, found.pairs)), right_pair(found.surest())
 
 
 def main(argv=None):

@@ -75,6 +75,43 @@ def window(ink: np.ndarray, x0: int, x1: int, cut_left: bool) -> Piece | None:
     return None if piece is None else shifted(piece, x0, 0)
 
 
+@dataclass
+class Windows:
+    """A wide piece read through left windows [0, b) and right ones [a, w), by their edges: each window and
+    its reading (digit, confidence, log-odds), the whole piece's reading, and the pairs that may go together
+    (a <= b <= a + OVERLAP of the width)."""
+
+    lefts: dict[int, Piece]
+    rights: dict[int, Piece]
+    left_reads: dict[int, tuple[int, float, float]]
+    right_reads: dict[int, tuple[int, float, float]]
+    whole: tuple[int, float, float]
+    pairs: list[tuple[int, int]]
+
+    def odds(self, a: int, b: int) -> float:
+        """How sure the pair's two readings are, on average (log-odds)."""
+        return (self.left_reads[b][2] + self.right_reads[a][2]) / 2
+
+    def surest(self) -> tuple[int, int]:
+        """The pair (a, b) whose two readings are surest together."""
+        return max(self.pairs, key=lambda ab: self.odds(*ab))
+
+
+def read_windows(ink: np.ndarray, read: Read) -> Windows | None:
+    """Every window over `ink` read, with the whole, in one model call; None if no pair of windows exists."""
+    w = ink.shape[1]
+    edges = sorted({int(round(f * w)) for f in np.linspace(*SPAN, STEPS)})
+    lefts = {b: p for b in edges if (p := window(ink, 0, b, cut_left=False)) is not None}
+    rights = {a: p for a in edges if (p := window(ink, a, w, cut_left=True)) is not None}
+    pairs = [(a, b) for b in lefts for a in rights if a <= b <= a + OVERLAP * w]
+    if not pairs:
+        return None
+    reads = read([ink] + [p.ink for p in lefts.values()] + [p.ink for p in rights.values()])
+    left_reads = dict(zip(lefts, reads[1 : 1 + len(lefts)]))
+    right_reads = dict(zip(rights, reads[1 + len(lefts) :]))
+    return Windows(lefts, rights, left_reads, right_reads, reads[0], pairs)
+
+
 def split_wide(piece: Piece, height: float, read: Read, budget: int, lone: bool = False) -> list[Piece]:
     """A piece wider than one digit, read through overlapping windows and cut where both sides read
     surest, if that beats reading it whole; each side is tried again while the budget lasts. A `lone`
@@ -83,24 +120,13 @@ def split_wide(piece: Piece, height: float, read: Read, budget: int, lone: bool 
     h, w = piece.ink.shape
     if budget < 2 or w < (LONE if lone else WIDE) * max(height, h):
         return [piece]
-    edges = sorted({int(round(f * w)) for f in np.linspace(*SPAN, STEPS)})
-    lefts = {b: window(piece.ink, 0, b, cut_left=False) for b in edges}
-    rights = {a: window(piece.ink, a, w, cut_left=True) for a in edges}
-    lefts = {b: p for b, p in lefts.items() if p is not None}
-    rights = {a: p for a, p in rights.items() if p is not None}
-    if not lefts or not rights:
+    found = read_windows(piece.ink, read)
+    if found is None:
         return [piece]
-    reads = read([piece.ink] + [p.ink for p in lefts.values()] + [p.ink for p in rights.values()])
-    whole = reads[0][2]
-    left_sure = dict(zip(lefts, (r[2] for r in reads[1 : 1 + len(lefts)])))
-    right_sure = dict(zip(rights, (r[2] for r in reads[1 + len(lefts) :])))
-    pairs = [(a, b) for b in lefts for a in rights if a <= b <= a + OVERLAP * w]
-    if not pairs:
-        return [piece]
-    a, b = max(pairs, key=lambda ab: left_sure[ab[1]] + right_sure[ab[0]])
-    if (left_sure[b] + right_sure[a]) / 2 < whole + (LONE_ODDS if lone else ODDS):
+    a, b = found.surest()
+    if found.odds(a, b) < found.whole[2] + (LONE_ODDS if lone else ODDS):
         return [piece]
     dx, dy = piece.box[0], piece.box[1]
-    left, right = shifted(lefts[b], dx, dy), shifted(rights[a], dx, dy)
+    left, right = shifted(found.lefts[b], dx, dy), shifted(found.rights[a], dx, dy)
     first = split_wide(left, height, read, budget - 1)
     return first + split_wide(right, height, read, budget - len(first))

@@ -71,6 +71,15 @@ def sheared(a: np.ndarray, degrees: float) -> np.ndarray:
     return np.asarray(img).clip(0, 1)
 
 
+def on_canvas(inks: list[np.ndarray], corners: list[tuple[int, int]]) -> np.ndarray:
+    """The pad's canvas with each ink map drawn at its (x, y) top-left corner, overlaps keeping the darker."""
+    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
+    for a, (x, y) in zip(inks, corners):
+        region = ink[y : y + a.shape[0], x : x + a.shape[1]]
+        np.maximum(region, a[: region.shape[0], : region.shape[1]], out=region)
+    return ink
+
+
 def write_number(
     digits: list[np.ndarray],
     labels: list[int],
@@ -110,10 +119,7 @@ def write_number(
     if x > CANVAS_W - 4:
         return None
     x_off = int(rng.integers(2, CANVAS_W - x - 1))
-    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
-    for a, left, top in zip(inks, xs, tops):
-        region = ink[top : top + a.shape[0], x_off + left : x_off + left + a.shape[1]]
-        np.maximum(region, a[: region.shape[0], : region.shape[1]], out=region)
+    ink = on_canvas(inks, [(x_off + left, top) for left, top in zip(xs, tops)])
     cond = {
         "digits": str(n),
         "gap": gap,
@@ -168,11 +174,9 @@ def write_pair(
     x0 = int(rng.integers(2, max(3, CANVAS_W - x - right.shape[1] - 2)))
     if x0 + x + right.shape[1] > CANVAS_W - 2:
         return None
-    ink = np.zeros((CANVAS_H, CANVAS_W), np.float32)
-    boxes = [(x0, tops[0], x0 + left.shape[1], tops[0] + left.shape[0])]
-    boxes.append((x0 + x, tops[1], x0 + x + right.shape[1], tops[1] + right.shape[0]))
-    for a, (bx0, by0, bx1, by1) in zip(inks, boxes):
-        np.maximum(ink[by0:by1, bx0:bx1], a, out=ink[by0:by1, bx0:bx1])
+    corners = [(x0, tops[0]), (x0 + x, tops[1])]
+    ink = on_canvas(inks, corners)
+    boxes = [(cx, cy, cx + a.shape[1], cy + a.shape[0]) for a, (cx, cy) in zip(inks, corners)]
     if HARD[style] is None:
         ink = ligature(ink, *boxes, max(3.0, 0.08 * size))
     cond = {"join": style, "pen": "round pen" if pen == "pen" else "MNIST stroke"}
