@@ -135,11 +135,33 @@ def app_numbers(model, x_digits, n_requests):
     )
 
 
+def keras_model(run: str, onnx_path: str, images):
+    """A training run's Keras model, or else the same graph holding the ONNX file's weights (the one
+    the app ships), so the Keras column needs no training run: its speed is the graph's."""
+    if Path(run, "best.weights.h5").exists():
+        from export.onnx_export import load_keras
+
+        return load_keras(run)
+    import keras
+
+    from train.from_onnx import start_from
+    from train.model import build_model
+
+    keras.mixed_precision.set_global_policy("float32")
+    model = build_model()
+    start_from(model, onnx_path, images)
+    return model
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default=str(DEFAULT_MODEL), help="fp32 ONNX model")
     p.add_argument("--int8", default=str(DEFAULT_MODEL).replace(".onnx", ".int8.onnx"))
-    p.add_argument("--run", default="runs/resnet50v2", help="training run (best.weights.h5) for the Keras column")
+    p.add_argument(
+        "--run",
+        default="runs/resnet50v2",
+        help="training run (best.weights.h5) for the Keras column, else --model in the same graph",
+    )
     p.add_argument("--data", default=None)
     p.add_argument("--n", type=int, default=200, help="single-image calls per engine (in 4 interleaved rounds)")
     p.add_argument("--requests", type=int, default=100, help="app requests through gradio_client")
@@ -159,10 +181,8 @@ def main(argv=None):
                 partial(clf.predict_batch, batch),
                 f"{Path(path).stat().st_size / 2**20:.1f}",
             )
-    if Path(args.run, "best.weights.h5").exists():
-        from export.onnx_export import load_keras
-
-        model = load_keras(args.run)
+    if Path(args.run, "best.weights.h5").exists() or Path(args.model).exists():
+        model = keras_model(args.run, args.model, batch)
         engines[KERAS] = (
             partial(model.predict, single, verbose=0),
             partial(model.predict, batch, batch_size=256, verbose=0),

@@ -10,6 +10,7 @@ and every MNIST test class are read by each model, and the review (demo.review) 
 from __future__ import annotations
 
 import argparse
+import json
 import tempfile
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from demo.serving.limits import RateLimit
 from demo.sqlite_store import Store
 from train.average import split_of
 from train.data import load, split
+from train.finetune import parser
 
 HONEST, POISON = ("198.51.100.1", "198.51.100.2"), "203.0.113.66"
 
@@ -68,7 +70,9 @@ def main(argv: list[str] | None = None) -> None:
     shipped = Classifier(DEFAULT_MODEL)
     data = ["--data", args.data] if args.data else []
     base = per_class(shipped, args.data)
-    rows = [["none (the shipped model)", f"{read_right(shipped, held_out):.1%}", f"{base.mean():.2%}", "-", "-", "-"]]
+    rows = [
+        ["none (the shipped model)", f"{read_right(shipped, held_out):.1%}", f"{base.mean():.2%}", "-", "-", "-", "-"]
+    ]
     honest_classes = base
     runs = (
         ("100 honest", [], False, "honest"),
@@ -89,10 +93,11 @@ def main(argv: list[str] | None = None) -> None:
             tuned = Classifier(out / "model.onnx")
             named = suspects(store.all(), tuned.predict_batch(seen).argmax(-1).tolist())
         classes = per_class(tuned, args.data)
+        guard = json.loads((out / "metrics.json").read_text())["val_worst_digit_lost"] * 100
         honest_classes = honest_classes if poisoned else classes
         rows.append(
             [name, f"{read_right(tuned, held_out):.1%}", f"{classes.mean():.2%}",
-             f"{np.abs(classes - base).max() * 100:.2f}",
+             f"{guard:.2f}", f"{np.abs(classes - base).max() * 100:.2f}",
              f"{np.abs(classes - honest_classes).max() * 100:.2f}" if poisoned else "-",
              ", ".join(who.get(v, v) for v in named) or "none"]
         )  # fmt: skip
@@ -103,12 +108,15 @@ def main(argv: list[str] | None = None) -> None:
         "through the app's own code, `train.finetune` and `export` with their defaults. The review names the "
         "visitors whose many corrections (not rejected) the kept model mostly reads otherwise (demo.review; "
         "addresses shown here only because the bench knows them: the store keeps salted hashes); the last row "
-        "rejects the visitors the review names with the shipped model before fine-tuning.\n\n"
+        "rejects the visitors the review names with the shipped model before fine-tuning. Fine-tuning keeps an "
+        f"epoch only if no digit loses more than {parser().get_default('digit_tolerance') * 100:.2f} points of MNIST "
+        "validation (one digit of ~500).\n\n"
         + table(
             [
                 "corrections",
                 "held-out 8s read right",
                 "MNIST test (mean of classes)",
+                "MNIST validation: most one digit lost, points (the guard's)",
                 "worst class change from the shipped model, points",
                 "...from the honest corrections alone",
                 "visitors named by the review",

@@ -65,12 +65,17 @@ def test_finetune_then_export_carries_the_corrections_into_the_card(classifier, 
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["val_images"] == 100
     (epoch1,) = json.loads((out / "history.json").read_text())["epochs"]
-    if metrics["best_epoch"] == 1:  # kept: its scores are the epoch's own
+    digit_tolerance = parser().get_default("digit_tolerance")
+    if metrics["best_epoch"] == 1:  # kept: its scores are the epoch's own, and no digit lost past the guard
         assert metrics["corrections_val_accuracy"] == epoch1["corrections_val_accuracy"]
         assert metrics["val_accuracy"] == round(epoch1["val_accuracy"], 5)
-    else:  # the starting model stayed: the epoch did not beat it on the held-out corrections
+        assert metrics["val_worst_digit_lost"] == epoch1["worst_digit_lost"] <= digit_tolerance
+    else:  # the starting model stayed: the epoch did not beat it on the held-out corrections, or lost MNIST
         assert metrics["best_epoch"] == 0 and metrics["val_accuracy"] == metrics["val_before"]
-        worse_on_mnist = epoch1["val_accuracy"] < metrics["val_before"] - parser().get_default("tolerance")
+        worse_on_mnist = (
+            epoch1["val_accuracy"] < metrics["val_before"] - parser().get_default("tolerance")
+            or epoch1["worst_digit_lost"] > digit_tolerance
+        )
         assert worse_on_mnist or epoch1["corrections_val_accuracy"] <= metrics["corrections_val_before"]
     assert metrics["val_accuracy"] >= metrics["val_before"] - 0.0005  # never worse on validation than the start
     exported = run_module(
@@ -94,6 +99,22 @@ def test_replay_evens_out_the_digits_the_corrections_tilt():
     seen = replay + np.bincount(y_corrections, minlength=10) * 4
     assert seen.max() - seen.min() <= 1 and replay.sum() == 6 * 640
     assert replay[0] == replay[7] < replay[1]
+
+
+def test_an_epoch_that_trades_one_digit_for_another_is_not_kept():
+    from train.finetune import parser
+    from train.tune import guarded
+
+    args = parser().parse_args([])
+    start = np.full(10, 0.997)
+    traded = start.copy()
+    traded[3] -= 0.004  # two of ~500 validation 3s read as 8s ...
+    traded[8] += 0.004  # ... and two 8s more read right: the mean is unchanged
+    one = start.copy()
+    one[3] -= 0.002  # one validation 3 of ~500
+    assert not guarded(start, traded, 0.997, 0.997, args)
+    assert guarded(start, one, 0.997, 0.9968, args)
+    assert not guarded(start, start, 0.997, 0.997 - 0.001, args)  # the mean's own tolerance still holds
 
 
 def test_repeated_taps_on_one_drawing_become_one_row_with_its_latest_label():

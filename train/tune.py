@@ -27,6 +27,21 @@ def scores(model, x, y) -> tuple[float, float]:
     return float(out["loss"]), float(out["accuracy"])
 
 
+def per_digit(model, x, y) -> tuple[float, float, np.ndarray]:
+    """(loss, accuracy, each digit's accuracy) in one pass: the guard needs every class, not just the mean."""
+    probs = model.predict(x, batch_size=500, verbose=0)
+    loss = float(keras.ops.convert_to_numpy(model.loss(keras.utils.to_categorical(y, NUM_CLASSES), probs)))
+    right = probs.argmax(1) == y
+    return loss, float(right.mean()), np.array([right[y == d].mean() for d in range(NUM_CLASSES)])
+
+
+def guarded(start: np.ndarray, now: np.ndarray, mean_start: float, mean_now: float, args) -> bool:
+    """Whether an epoch may be kept: MNIST validation no worse than the starting model by more than
+    args.tolerance, and no one digit worse by more than args.digit_tolerance (each digit's accuracy in
+    `start` and `now`). A mean can hide 3s traded for 8s; the digits cannot."""
+    return mean_now >= mean_start - args.tolerance and float((start - now).max()) <= args.digit_tolerance
+
+
 def balanced_replay(y_corrections: np.ndarray, repeat: int, replay: float, y_pool: np.ndarray) -> np.ndarray:
     """MNIST digits to replay per class each epoch: `replay` per correction seen in all, spread so that
     every digit is seen equally often (corrections included). Corrections of only a few digits would
@@ -89,12 +104,12 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
     augment = Augment(recipe.rotation, recipe.zoom, recipe.shift, recipe.shear, recipe.stroke)
 
     out.mkdir(parents=True, exist_ok=True)
-    start_val = scores(model, x_val, y_val)[1]
+    _, start_val, start_digits = per_digit(model, x_val, y_val)
     start_corr_loss, start_corr = scores(model, xc_val, yc_val)
     before = evaluate(model, x_test, y_test)
     test_before = before["accuracy"]
     rows = []
-    best = (start_corr, -start_corr_loss, 0, start_val)  # held-out corrections: accuracy, then loss; epoch; MNIST
+    best = (start_corr, -start_corr_loss, 0, start_val, 0.0)  # corrections: accuracy, loss; epoch; MNIST; worst digit
     save_weights(model, out / BEST)
     print(f"epoch 0 (the starting model): MNIST validation {start_val:.4%}, corrections held out {start_corr:.1%}")
     c = np.tile(np.arange(len(yc_train)), args.repeat)
@@ -107,7 +122,8 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
             make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0, shuffle=False
         )
         seconds = time.time() - started
-        (val_loss, val), (corr_loss, corr) = scores(model, x_val, y_val), scores(model, xc_val, yc_val)
+        (val_loss, val, digits), (corr_loss, corr) = per_digit(model, x_val, y_val), scores(model, xc_val, yc_val)
+        worst = float((start_digits - digits).max())
         rows.append(
             dict(
                 epoch=epoch,
@@ -116,17 +132,18 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
                 val_loss=val_loss,
                 val_accuracy=val,
                 corrections_val_accuracy=corr,
+                worst_digit_lost=round(worst, 5),
                 learning_rate=float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
                 seconds=round(seconds, 1),
             )
         )
-        kept = val >= start_val - args.tolerance and (corr, -corr_loss) > best[:2]
+        kept = guarded(start_digits, digits, start_val, val, args) and (corr, -corr_loss) > best[:2]
         if kept:
-            best = (corr, -corr_loss, epoch, val)
+            best = (corr, -corr_loss, epoch, val, worst)
             save_weights(model, out / BEST)
         print(
             f"epoch {epoch}: {len(y)} images in {seconds:.0f} s, MNIST validation {val:.4%}, corrections "
-            f"held out {corr:.1%} (loss {corr_loss:.3f}){'  (kept)' if kept else ''}"
+            f"held out {corr:.1%} (loss {corr_loss:.3f}), worst digit {-worst:+.2%}{'  (kept)' if kept else ''}"
         )
         history.save(rows, out)
 
@@ -152,6 +169,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
             test_before_per_digit=before["per_digit"],
             best_epoch=best[2],
             val_accuracy=round(best[3], 5),
+            val_worst_digit_lost=round(best[4], 5),
             val_before=round(start_val, 5),
             corrections_val_accuracy=best[0],
             corrections_val_before=start_corr,
