@@ -94,6 +94,12 @@ def parser() -> argparse.ArgumentParser:
         default=0.0025,
         help="MNIST validation accuracy any one digit may lose against the starting model (one of ~500)",
     )
+    p.add_argument(
+        "--distill",
+        type=float,
+        default=0.0,
+        help="weight of the starting model's own answers in the targets of replayed MNIST digits",
+    )
     p.add_argument("--seed", type=int, default=42, help="seed of the corrections' hold-out, shuffling, augmentation")
     p.add_argument(
         "--val-size",
@@ -171,8 +177,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"Kept epoch {m['best_epoch']}: corrections held out {m['corrections_val_before']:.1%} -> "
         f"{m['corrections_val_accuracy']:.1%}; MNIST test {m['test_before']:.2%} -> {m['test_accuracy']:.2%}, "
-        f"the digit that lost most {int(lost.argmax())} ({-lost.max() * 100:+.2f} points) "
-        f"({time.strftime('%M:%S', time.gmtime(m['train_seconds_total']))} of training). "
+        f"the digit that lost most {int(lost.argmax())} ({-lost.max() * 100:+.2f} points); "
+        f"{time.strftime('%M:%S', time.gmtime(m['train_seconds_total']))} of training. "
         f"Export it: python -m export --run {out} --out models/finetuned.onnx"
     )
     return 0
