@@ -94,12 +94,6 @@ def parser() -> argparse.ArgumentParser:
         default=0.0025,
         help="MNIST validation accuracy any one digit may lose against the starting model (one of ~500)",
     )
-    p.add_argument(
-        "--distill",
-        type=float,
-        default=0.0,
-        help="weight of the starting model's own answers in the targets of replayed MNIST digits",
-    )
     p.add_argument("--seed", type=int, default=42, help="seed of the corrections' hold-out, shuffling, augmentation")
     p.add_argument(
         "--val-size",
