@@ -23,7 +23,7 @@ from PIL import Image
 from demo.contract import MNIST_SIZE, NUM_CLASSES
 
 DEFAULT_STORE = Path(__file__).resolve().parent.parent / "data" / "corrections.sqlite"
-MAX_ROWS = 20_000  # digits kept; then new corrections are refused, old ones are never dropped
+MAX_ROWS = 20_000  # digits kept; then the oldest unreviewed rows make room, and accepted rows stay
 MAX_BYTES = 64 * 2**20  # the database file's size bound
 DRAWING_SIDE = 128  # px: the longer side of the kept strokes
 WAIT = 2.0  # s a writer waits for another one; a visitor's click never waits longer
@@ -66,6 +66,7 @@ HELD = "SELECT COUNT(*) FROM corrections WHERE visitor = ?"
 UNREVIEWED = "SELECT COUNT(*) FROM corrections WHERE status = 'new'"
 LET_GO = "DELETE FROM corrections WHERE id IN (SELECT id FROM corrections WHERE status = 'new' ORDER BY id LIMIT ?)"
 FULL = "The corrections store is full; nothing was added."
+STORE_BUSY = "The corrections store is busy; try again in a moment."
 
 
 class StoreError(Exception):

@@ -24,14 +24,14 @@ from demo.decode import BadImage, bounded_open, check_declared_size
 from demo.handlers import Reader
 from demo.preprocess import Cut
 from demo.serving.fair import FairQueue
+from demo.serving.routes import MALFORMED, too_big
 
 PREFIX = "data:image/png;base64,"
 MAX_PAYLOAD = 256 * 1024  # characters of the data URL; the pad's drawings are a few KB to a few tens
 MAX_PAGE = 64  # characters of a page's id
 CORRECTIONS = itertools.count()
 
-MALFORMED = "The pad sent something that is not a drawing; reload the page and draw again."
-TOO_BIG = f"That drawing is larger than the pad sends ({MAX_PAYLOAD // 1024} KB at most); clear it and draw again."
+TOO_BIG = too_big(MAX_PAYLOAD)
 
 
 def where(payload) -> tuple[int, int, int, int]:

@@ -23,6 +23,7 @@ from demo.correction_store import (
     MAX_ROWS,
     MIGRATIONS,
     NOT_KEPT,
+    STORE_BUSY,
     WAIT,
     Correction,
     StoreError,
@@ -37,7 +38,6 @@ CREATE_PG = CREATE.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMA
 ADD_COLUMNS = [m.replace("ADD COLUMN", "ADD COLUMN IF NOT EXISTS") for m in MIGRATIONS.values()]
 SCHEMA_LOCK = 7_263_001  # an advisory lock: two replicas starting at once create the tables once
 UNREACHABLE = "Not kept: the corrections store cannot be reached right now; try again in a moment."
-BUSY = "The corrections store is busy; try again in a moment."
 
 
 def pg(sql: str) -> str:
@@ -83,7 +83,7 @@ class PgStore:
 
     def _failed(self, e: psycopg.Error) -> StoreError:
         if isinstance(e, (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled)):
-            return StoreError(BUSY)
+            return StoreError(STORE_BUSY)
         if isinstance(e, psycopg.OperationalError):
             return StoreError(f"The corrections database {self.where} went away ({e}).", UNREACHABLE)
         return StoreError(f"The corrections database {self.where} refused a write ({e}).", NOT_KEPT)

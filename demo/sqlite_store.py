@@ -19,6 +19,7 @@ from demo.correction_store import (
     MIGRATIONS,
     NOT_KEPT,
     SCHEMA,
+    STORE_BUSY,
     WAIT,
     Correction,
     StoreError,
@@ -84,7 +85,7 @@ class Store:
 
     def _busy_or(self, e: sqlite3.Error) -> StoreError:
         if "locked" in str(e) or "busy" in str(e):
-            return StoreError("The corrections store is busy; try again in a moment.")
+            return StoreError(STORE_BUSY)
         return StoreError(
             f"The corrections file {self.path} could not be written ({e}); check the disk and its permissions.",
             NOT_KEPT,

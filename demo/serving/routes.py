@@ -20,11 +20,15 @@ from demo.serving.identity import visitor
 
 NAMES = ("read", "why", "correct")
 PREFIX = "/gradio_api/pad"  # Gradio's api_prefix, so a front that forwards Gradio's API forwards these too
-NOT_JSON = "The pad sent something that is not a drawing; reload the page and draw again."
-TOO_BIG = "That drawing is larger than the pad sends; clear it and draw again."
+MALFORMED = "The pad sent something that is not a drawing; reload the page and draw again."
 
 # (name, payload, visitor) -> the answer: demo.pad.PadServer.answer
 Answerer = Callable[[str, object, str], Awaitable[dict]]
+
+
+def too_big(limit: int) -> str:
+    """The one sentence for a drawing over the pad's bound, whichever layer finds it."""
+    return f"That drawing is larger than the pad sends ({limit // 1024} KB at most); clear it and draw again."
 
 
 def route(path: str) -> str | None:
@@ -74,10 +78,10 @@ class PadRoutes:
             return await respond(send, 405, {"message": "The pad's calls are POST requests."})
         raw = await body_of(receive, self.limit)
         if raw is None:
-            return await respond(send, 413, {"message": TOO_BIG})
+            return await respond(send, 413, {"message": too_big(self.limit)})
         try:
             payload = json.loads(raw)
         except ValueError:
-            return await respond(send, 400, {"message": NOT_JSON})
+            return await respond(send, 400, {"message": MALFORMED})
         who = visitor(Request(scope), self.space)
         await respond(send, 200, await self.answer(name, payload, who))
