@@ -32,7 +32,8 @@ def per_digit(model, x, y) -> tuple[float, float, np.ndarray]:
     probs = model.predict(x, batch_size=500, verbose=0)
     loss = float(keras.ops.convert_to_numpy(model.loss(keras.utils.to_categorical(y, NUM_CLASSES), probs)))
     right = probs.argmax(1) == y
-    return loss, float(right.mean()), np.array([right[y == d].mean() for d in range(NUM_CLASSES)])
+    digits = [right[y == d].mean() if (y == d).any() else 1.0 for d in range(NUM_CLASSES)]  # none: nothing lost
+    return loss, float(right.mean()), np.array(digits)
 
 
 def guarded(start: np.ndarray, now: np.ndarray, mean_start: float, mean_now: float, args) -> bool:
