@@ -119,9 +119,9 @@ def capacity(url, pid, cases, seconds, clients=64):
     cpu, start = cpu_seconds(pid), time.time()
     every = lightload.run(url, cases, [visitor(k + 20) for k in range(clients)], seconds)
     wall, used = time.time() - start, cpu_seconds(pid) - cpu
-    right = [e[1] for e in every if e[0]]
-    p50 = percentiles([e[1] for e in every])[50]
-    said = sorted({str(e[2])[:60] for e in every if not e[0]})
+    right = [ms for ok, ms, _ in every if ok]
+    p50 = percentiles([ms for _, ms, _ in every])[50]
+    said = sorted({str(got)[:60] for ok, _, got in every if not ok})
     wrong = f"{len(every) - len(right)}" + (f" ({' / '.join(said)})" if said else "")
     return len(every) / wall, len(right) / wall, p50, 1000 * used / max(1, len(every)), wrong
 

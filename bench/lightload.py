@@ -59,15 +59,15 @@ async def visit(url, address, calls, stop, out):
             answer = json.loads(body) if body is not None else {}
             ok = answer.get("number") == label
             ms = (time.perf_counter() - t) * 1000
-            out.append((ok, ms) if ok else (ok, ms, answer.get("message") or answer.get("number") or "no answer"))
+            out.append((ok, ms, "" if ok else answer.get("message") or answer.get("number") or "no answer"))
     finally:
         if connection:
             connection[1].close()
 
 
 def run(url, cases, addresses, seconds):
-    """[(right, ms)] of every reading `addresses` visitors made in `seconds`; a wrong one carries what it
-    got instead, (False, ms, answer)."""
+    """[(right, ms, what a wrong one got instead, or "")] of every reading `addresses` visitors made in
+    `seconds`."""
     out: list = []
 
     async def main():

@@ -44,11 +44,11 @@ def capacity(n: int, cases, seconds: float, store: str) -> list:
         every = lightload.run(url, cases, [visitor(k) for k in range(64)], seconds)
         wall = time.time() - start
         used = [cpu_seconds(p.pid) - c for (_, p), c in zip(apps, cpu)]
-    ms = [e[1] for e in every]
+    ms = [m for _, m, _ in every]
     pc = percentiles(ms)
     per = " / ".join(f"{1000 * u / max(1, len(every)):.1f}" for u in used)
     return [n, f"{len(every) / wall:.1f}", f"{pc[50]:.0f}", f"{pc[99]:.0f}", per,
-            f"{1000 * sum(used) / max(1, len(every)):.1f}", len(every) - sum(e[0] for e in every)]  # fmt: skip
+            f"{1000 * sum(used) / max(1, len(every)):.1f}", len(every) - sum(ok for ok, _, _ in every)]  # fmt: skip
 
 
 def write_rate(store, seconds: float = 5, writers: int = 4) -> float:

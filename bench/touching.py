@@ -16,7 +16,6 @@ import numpy as np
 from bench.drawing import read_text, split_digits
 from bench.numbers import in_place, one_by_one
 from bench.report import machine, publish, table
-from demo.canvas import CANVAS_H
 from demo.classifier import DEFAULT_MODEL, Classifier
 from demo.cuts import cut_to_box, read_windows
 from demo.preprocess import ink_and_canvas, normalised
@@ -57,7 +56,7 @@ def windows(clf: Classifier, w: Written) -> tuple[bool, bool]:
     both digits right, the pair the model is surest of reads both right): what recognition could reach
     with this model, and what its confidence picks."""
     ink, (h, width) = ink_and_canvas(w.value)
-    found = read_windows(cut_to_box(normalised(ink, h * width)).ink, lambda inks: clf._best_reads(inks, CANVAS_H))
+    found = read_windows(cut_to_box(normalised(ink, h * width)).ink, lambda inks: clf.best_reads(inks, min(h, width)))
     if found is None:
         return False, False
     truth = (int(w.number[0]), int(w.number[1]))

@@ -136,7 +136,7 @@ class Classifier:
     def ink_pending(self, ink: np.ndarray, k: int = 3, side: int = 0) -> Pending:
         """`read_ink` up to its last model call: the digits found and centred, waiting to be read."""
         side = side or min(ink.shape)
-        pieces = segment(ink, lambda inks: self._best_reads(inks, side))
+        pieces = segment(ink, lambda inks: self.best_reads(inks, side))
         if not pieces:
             raise EmptyDrawing(EMPTY)
         if len(pieces) > MAX_DIGITS:
@@ -152,7 +152,7 @@ class Classifier:
 
         return Pending(to_model_input(np.stack(seen)), finish)
 
-    def _best_reads(self, inks: list[np.ndarray], side: int) -> list[tuple[int, float, float]]:
+    def best_reads(self, inks: list[np.ndarray], side: int) -> list[tuple[int, float, float]]:
         """Top digit, its confidence and its log-odds over the runner-up for each ink map, for demo.number's
         joins and demo.cuts' cuts; an unreadable one scores 0 and 0."""
         seen, ok = [], []

@@ -93,8 +93,8 @@ class PadServer:
     the cores in the `FairQueue` the API's drawings share, and `answer`, their async form that the page's
     HTTP calls (demo.serving.routes) await on the event loop, off Gradio's queue."""
 
-    def __init__(self, reader: Reader, corrector: Corrector, queue: FairQueue, space: bool | None = None):
-        self.reader, self.corrector, self.queue, self.space = reader, corrector, queue, space
+    def __init__(self, reader: Reader, corrector: Corrector, queue: FairQueue):
+        self.reader, self.corrector, self.queue = reader, corrector, queue
 
     def call(self, name: str, payload, who: str = "") -> dict:
         """One call, waiting in this thread: for tests and scripts."""

@@ -21,14 +21,9 @@ from train.model import build_model, load_weights, save_weights
 from train.train import build_before_tracing, compile_for_training, make_dataset
 
 
-def scores(model, x, y) -> tuple[float, float]:
-    """(loss, accuracy) on labelled digits."""
-    out = model.evaluate(x, keras.utils.to_categorical(y, NUM_CLASSES), batch_size=500, verbose=0, return_dict=True)
-    return float(out["loss"]), float(out["accuracy"])
-
-
 def per_digit(model, x, y) -> tuple[float, float, np.ndarray]:
-    """(loss, accuracy, each digit's accuracy) in one pass: the guard needs every class, not just the mean."""
+    """(loss, accuracy, each digit's accuracy) on labelled digits, in one pass: the guard needs every class,
+    not just the mean."""
     probs = model.predict(x, batch_size=500, verbose=0)
     loss = float(keras.ops.convert_to_numpy(model.loss(keras.utils.to_categorical(y, NUM_CLASSES), probs)))
     right = probs.argmax(1) == y
@@ -106,7 +101,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     _, start_val, start_digits = per_digit(model, x_val, y_val)
-    start_corr_loss, start_corr = scores(model, xc_val, yc_val)
+    start_corr_loss, start_corr, _ = per_digit(model, xc_val, yc_val)
     before = evaluate(model, x_test, y_test)
     test_before = before["accuracy"]
     rows = []
@@ -123,7 +118,7 @@ def finetune(args, xc_train, yc_train, xc_val, yc_val, x_review=None) -> dict:
             make_dataset(x, y, args.batch_size, args.seed + epoch, augment), epochs=1, verbose=0, shuffle=False
         )
         seconds = time.time() - started
-        (val_loss, val, digits), (corr_loss, corr) = per_digit(model, x_val, y_val), scores(model, xc_val, yc_val)
+        (val_loss, val, digits), (corr_loss, corr, _) = per_digit(model, x_val, y_val), per_digit(model, xc_val, yc_val)
         worst = float((start_digits - digits).max())
         rows.append(
             dict(
